@@ -1,0 +1,97 @@
+"""The `reportal` command line: build, check, serve, keys, inbox, deploy (see docs/ and README)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from reportal.site.build import Paths, build
+    from reportal.site.config import ConfigError
+
+    try:
+        result = build(Paths.under(Path(args.root), Path(args.sites) if args.sites else None), Path(args.out), Path(args.function_out), args.site or None)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s); nothing was written.", file=sys.stderr)
+        return 1
+    print(f"built {len(result.portals)} portal(s), {result.pages} pages into {args.out}/ "
+          f"({result.site.written} written, {result.site.unchanged} unchanged, {result.site.removed} removed)")
+    return 0
+
+
+def _cmd_keys_generate(args: argparse.Namespace) -> int:
+    from reportal.envelope import generate_identity
+
+    recipient = generate_identity(Path(args.out))
+    print(recipient)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from reportal.preview import serve
+
+    return serve(Path(args.root), port=args.port, host=args.host)
+
+
+def _cmd_inbox_drain(args: argparse.Namespace) -> int:
+    from reportal.inbox.drain import drain_command
+
+    return drain_command(args.queue_url, Path(args.identity), Path(args.db), once=args.once)
+
+
+def _cmd_inbox_list(args: argparse.Namespace) -> int:
+    from reportal.inbox.export import list_command
+
+    return list_command(Path(args.db), as_json=args.json)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reportal", description=__doc__)
+    parser.add_argument("--root", default=".", help="repository root holding sites/, templates/, translations/")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="render every portal into static HTML")
+    p.add_argument("--out", default="dist")
+    p.add_argument("--function-out", default="build/function", help="data the submission function needs")
+    p.add_argument("--sites", default=None, help="portal configs (default: ROOT/sites)")
+    p.add_argument("--site", action="append", metavar="CC", help="build only this portal (repeatable)")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("serve", help="local preview: site, function, queue and inbox on one machine")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1")
+    p.set_defaults(func=_cmd_serve)
+
+    keys = sub.add_parser("keys", help="age keys").add_subparsers(dest="keys_command", required=True)
+    p = keys.add_parser("generate", help="write a new age identity (mode 0600) and print its recipient")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_keys_generate)
+
+    inbox = sub.add_parser("inbox", help="the analysts' inbox").add_subparsers(dest="inbox_command", required=True)
+    p = inbox.add_parser("drain", help="receive, open, store, then delete reports from the queue")
+    p.add_argument("--queue-url", default=None)
+    p.add_argument("--identity", default="var/keys/dev.key")
+    p.add_argument("--db", default="var/inbox.sqlite")
+    p.add_argument("--once", action="store_true", help="drain until the queue is empty, then exit")
+    p.set_defaults(func=_cmd_inbox_drain)
+    p = inbox.add_parser("list", help="list stored reports")
+    p.add_argument("--db", default="var/inbox.sqlite")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_inbox_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `reportal` command line; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

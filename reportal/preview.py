@@ -1,0 +1,235 @@
+"""`reportal serve`: the whole chain on one machine, no AWS account.
+
+dist/ is served on 127.0.0.1 with the CDN's security headers; ``POST /submit`` goes through
+the real handler as a Function URL event (payload 2.0); moto's ThreadedMotoServer is the
+queue; a background thread drains it into `var/inbox.sqlite` with the development identity.
+Nothing here logs a client address or a field value.
+"""
+from __future__ import annotations
+
+import base64
+import mimetypes
+import os
+import socket
+import threading
+import time
+import uuid
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+
+from reportal.headers import SECURITY_HEADERS
+
+__all__ = ["PreviewHandler", "Preview", "function_url_event", "serve"]
+
+QUEUE_NAME = "reportal-reports"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def function_url_event(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    """A Lambda Function URL event (payload format 2.0) for one request; body base64-encoded."""
+    return {
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "headers": {k.lower(): v for k, v in headers.items()},
+        "requestContext": {
+            "accountId": "anonymous", "apiId": "preview", "domainName": "localhost",
+            "domainPrefix": "localhost", "requestId": str(uuid.uuid4()), "routeKey": "$default",
+            "stage": "$default", "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
+            "timeEpoch": int(time.time() * 1000),
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": headers.get("User-Agent", "")},
+        },
+        "body": base64.b64encode(body).decode("ascii"), "isBase64Encoded": True,
+    }
+
+
+class PreviewHandler(BaseHTTPRequestHandler):
+    """Serve `dist/` like the CDN and hand ``POST /submit`` to the function."""
+
+    server_version = "reportal-preview"
+    sys_version = ""
+
+    def __init__(self, *args: Any, dist: Path, function: Callable[[dict, Any], dict], **kw: Any):
+        self.dist = dist
+        self.function = function
+        super().__init__(*args, **kw)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        return  # the stdlib logs client addresses; the preview logs nothing per request
+
+    def _send(self, status: int, headers: dict[str, str], body: bytes, head_only: bool = False) -> None:
+        self.send_response(status)
+        for name, value in {**SECURITY_HEADERS, **headers}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head_only:
+            self.wfile.write(body)
+
+    def _resolve(self, url_path: str) -> Path | None:
+        rel = url_path.split("?", 1)[0].split("#", 1)[0].lstrip("/")
+        target = (self.dist / rel).resolve()
+        if self.dist.resolve() not in target.parents and target != self.dist.resolve():
+            return None
+        if target.is_dir():
+            target = target / "index.html"
+        return target if target.is_file() else None
+
+    def _not_found(self, url_path: str) -> Path:
+        parts = [p for p in url_path.split("/") if p]
+        for depth in (2, 1):
+            candidate = self.dist.joinpath(*parts[:depth], "404.html") if len(parts) >= depth else None
+            if candidate and candidate.resolve().is_relative_to(self.dist.resolve()) and candidate.is_file():
+                return candidate
+        return self.dist / "404.html"
+
+    def _get(self, head_only: bool) -> None:
+        target = self._resolve(self.path)
+        status = 200
+        if target is None:
+            target, status = self._not_found(self.path), 404
+        ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if ctype.startswith("text/") or ctype == "image/svg+xml":
+            ctype += "; charset=utf-8"
+        cache = "no-cache" if target.suffix == ".html" else "public, max-age=31536000, immutable"
+        self._send(status, {"Content-Type": ctype, "Cache-Control": cache}, target.read_bytes(), head_only)
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        self._get(head_only=False)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._get(head_only=True)
+
+    def do_POST(self) -> None:  # noqa: N802
+        if self.path.split("?", 1)[0] != "/submit":
+            self._send(405, {"Content-Type": "text/plain; charset=utf-8", "Allow": "GET, HEAD"}, b"Method not allowed")
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(min(length, 6 * 1024 * 1024))  # Lambda's 6 MB request payload limit
+        headers = {k: v for k, v in self.headers.items()}
+        answer = self.function(function_url_event("POST", "/submit", headers, body), None)
+        payload = answer.get("body") or ""
+        data = base64.b64decode(payload) if answer.get("isBase64Encoded") else payload.encode("utf-8")
+        out_headers = {k: v for k, v in (answer.get("headers") or {}).items() if k.lower() != "content-length"}
+        self._send(int(answer["statusCode"]), out_headers, data)
+
+
+class Preview:
+    """The running chain: moto server (queue), function, drain thread and HTTP server.
+
+    `start()` returns the site URL; `stop()` ends all of it. `on_report` is called with
+    (report_id, portal, lang) for every report the inbox stores.
+    """
+
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000,
+                 on_report: Callable[[str, str, str], None] | None = None):
+        self.root, self.host, self.port = root, host, port
+        self.on_report = on_report or (lambda *a: None)
+        self.var = root / "var"
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> str:
+        """Build, start the queue, the function and the inbox; return the site's base URL."""
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # it logs client addresses
+
+        from reportal.envelope import generate_identity, load_identities, recipient_of
+        from reportal.site.build import Paths, build
+
+        build(Paths.under(self.root), self.root / "dist", self.root / "build" / "function")
+        key = self.var / "keys" / "dev.key"
+        if not key.exists():
+            generate_identity(key)
+        moto_port = _free_port()
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        self.moto.start()
+        for name, value in {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+                            "AWS_ACCESS_KEY_ID": "preview", "AWS_SECRET_ACCESS_KEY": "preview",
+                            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-2")}.items():
+            os.environ[name] = value
+        import boto3
+
+        from reportal.inbox.store import Store
+        from reportal.submit.app import make_handler
+        from reportal.submit.settings import Settings
+
+        sqs = boto3.client("sqs")
+        self.queue_url = create_queues(sqs, QUEUE_NAME)
+        settings = Settings(queue_url=self.queue_url, recipients=(recipient_of(key),),
+                            data_dir=self.root / "build" / "function")
+        function = make_handler(settings, sqs)
+        identities = load_identities(key)
+        self._start_thread(self._drain, sqs, identities)
+        handler = partial(PreviewHandler, dist=self.root / "dist", function=function)
+        self.httpd = ThreadingHTTPServer((self.host, self.port), handler)
+        self.port = self.httpd.server_address[1]
+        self._start_thread(self.httpd.serve_forever)
+        return f"http://{self.host}:{self.port}"
+
+    def _start_thread(self, target: Callable[..., Any], *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _drain(self, sqs: Any, identities: list) -> None:
+        from reportal.inbox.drain import drain
+        from reportal.inbox.store import Store
+
+        store = Store(self.var / "inbox.sqlite")
+        try:
+            drain(sqs, self.queue_url, identities, store, once=False, wait_seconds=1,
+                  on_stored=lambda r: self.on_report(r["report_id"], r["portal"], r["lang"]),
+                  should_stop=self._stop.is_set)
+        finally:
+            store.close()
+
+    def stop(self) -> None:
+        """Stop the HTTP server, the drain thread and the moto server."""
+        self._stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.moto.stop()
+
+
+def create_queues(sqs: Any, name: str) -> str:
+    """Create the queue and its dead-letter queue as infra/backend.yaml does (SSE-SQS,
+    maxReceiveCount 5, 14 days' retention on the DLQ); return the queue URL."""
+    import json
+
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq", Attributes={
+        "MessageRetentionPeriod": str(14 * 24 * 3600), "SqsManagedSseEnabled": "true"})["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return sqs.create_queue(QueueName=name, Attributes={
+        "SqsManagedSseEnabled": "true", "VisibilityTimeout": "60",
+        "MessageRetentionPeriod": str(4 * 24 * 3600),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}),
+    })["QueueUrl"]
+
+
+def serve(root: Path, port: int = 8000, host: str = "127.0.0.1") -> int:
+    """Run the local preview until interrupted; print one line per stored report."""
+    def announce(report_id: str, portal: str, lang: str) -> None:
+        print(f"report received: {report_id} portal={portal} lang={lang}", flush=True)
+
+    preview = Preview(root, host=host, port=port, on_report=announce)
+    url = preview.start()
+    print(f"reportal preview on {url}/  (queue {preview.queue_url}; inbox {root / 'var' / 'inbox.sqlite'})", flush=True)
+    print("Ctrl-C to stop.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        preview.stop()
+    return 0

@@ -1,0 +1,95 @@
+"""`reportal build`: load every portal, plan every page, render, then write once.
+
+A bad config raises before anything is rendered, so `dist/` is left untouched.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportal.site.catalogs import compile_catalog, locale_id
+from reportal.site.config import Portal, load_portals
+from reportal.site.output import WriteStats, add_file, write_output
+from reportal.site.pages import plan_pages, portal_context
+from reportal.site.render import make_environment, render_page
+
+__all__ = ["BuildResult", "Paths", "build", "function_files"]
+
+FUNCTION_TEMPLATES = ("base.html", "report.html", "_help.html")
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where a build reads its inputs: portal configs, templates and gettext catalogs."""
+
+    sites: Path = Path("sites")
+    templates: Path = Path("templates")
+    translations: Path = Path("translations")
+
+    @classmethod
+    def under(cls, root: Path, sites: Path | None = None) -> "Paths":
+        """The standard layout below repository `root`, optionally with another `sites/`."""
+        return cls(sites or root / "sites", root / "templates", root / "translations")
+
+
+@dataclass
+class BuildResult:
+    """What a build did: portals and pages built, and write counts for `dist/` and function data."""
+
+    portals: list[Portal]
+    pages: int
+    site: WriteStats
+    function: WriteStats
+
+
+def _css(paths: Paths) -> tuple[str, bytes]:
+    data = (paths.templates / "style.css").read_bytes()
+    digest = hashlib.sha256(data).hexdigest()[:10]
+    return f"/style.{digest}.css", data
+
+
+def function_files(portals: list[Portal], paths: Paths, css: str) -> dict[str, bytes]:
+    """What the submission function needs to answer 400/503 in the reporter's language:
+    `site.json` (portal → languages and render contexts), the form templates and `.mo` catalogs."""
+    site = {
+        p.code: {
+            "languages": list(p.languages),
+            "contexts": {lang: portal_context(p, lang, css) for lang in p.languages},
+        }
+        for p in portals
+    }
+    files: dict[str, bytes] = {}
+    add_file(files, "site.json", json.dumps(site, ensure_ascii=False, sort_keys=True, indent=1).encode())
+    for name in FUNCTION_TEMPLATES:
+        add_file(files, f"templates/{name}", (paths.templates / name).read_bytes())
+    langs = sorted({lang for p in portals for lang in p.languages})
+    for lang in langs:
+        po = paths.translations / locale_id(lang) / "LC_MESSAGES" / "messages.po"
+        if po.exists():
+            add_file(files, f"locale/{locale_id(lang)}/LC_MESSAGES/messages.mo", compile_catalog(po))
+    return files
+
+
+def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = None) -> BuildResult:
+    """Build every portal (or those in `only`) into `out`, and the function's data into
+    `function_out`. Raises `ConfigError` (nothing written) or `OutputError`."""
+    portals = load_portals(paths.sites, only)
+    css_path, css = _css(paths)
+    pages = plan_pages(portals, css_path)
+    envs = {}
+    files: dict[str, bytes] = {}
+    add_file(files, css_path.lstrip("/"), css)
+    for page in pages:
+        env = envs.get(page.lang) or envs.setdefault(
+            page.lang, make_environment(paths.templates, paths.translations, page.lang))
+        add_file(files, page.path, render_page(env, page.template, page.context))
+    for portal in portals:
+        for partner in portal.partners:
+            if partner.logo:
+                add_file(files, f"logos/{Path(partner.logo).name}", (paths.sites / partner.logo).read_bytes())
+    fn = function_files(portals, paths, css_path)
+    site_stats = write_output(out, files)
+    fn_stats = write_output(function_out, fn)
+    return BuildResult(portals=portals, pages=len(pages), site=site_stats, function=fn_stats)

@@ -1,0 +1,1 @@
+"""The submission function: parse ▸ validate ▸ normalize URLs ▸ seal ▸ send ▸ redirect."""

@@ -1,0 +1,78 @@
+"""The function's HTML answers: the report page again, with errors or the "not received"
+notice, in the reporter's language, rendered from the data `reportal build` wrote.
+
+Jinja2 and the catalogs are loaded on the first error only, so a cold start that ends in
+success does not pay for them.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+from reportal.submit.form import MAX_EMAIL_CHARS, MAX_NOTES_CHARS, MAX_URLS, FieldError
+from reportal.submit.messages import MESSAGES, TARGETS
+from reportal.submit.urls import MAX_URL_CHARS
+
+__all__ = ["load_site", "render_form_page"]
+
+_LIMITS = {"url-too-long": MAX_URL_CHARS, "url-too-many": MAX_URLS, "notes-too-long": MAX_NOTES_CHARS,
+           "email-too-long": MAX_EMAIL_CHARS}
+_FALLBACK = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+             "<meta name=\"referrer\" content=\"no-referrer\"><title>Reporting portal</title></head>"
+             "<body><main><h1>This reporting portal does not exist</h1>"
+             "<p><a href=\"/\">Choose your country</a></p></main></body></html>")
+
+
+def load_site(data_dir: Path) -> dict[str, Any]:
+    """`site.json`: portal code → {"languages": [...], "contexts": {lang: page context}}."""
+    return json.loads((data_dir / "site.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=64)
+def _environment(data_dir: Path, locale: str):  # noqa: ANN202 - jinja2 imported lazily
+    from babel.support import Translations
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(loader=FileSystemLoader(str(data_dir / "templates")), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      extensions=["jinja2.ext.i18n"])
+    env.policies["ext.i18n.trimmed"] = True
+    translations = Translations.load(str(data_dir / "locale"), [locale], domain="messages")
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    return env, translations
+
+
+def _values(fields: Mapping[str, list[str]]) -> dict[str, Any]:
+    urls = [u for u in fields.get("url", [])]
+    urls = urls + [""] * max(0, 3 - len(urls))
+    one = lambda name: (fields.get(name) or [""])[0]  # noqa: E731
+    return {"url": urls, "kind": one("kind"), "notes": one("notes"), "referrer": one("referrer"),
+            "email": one("email")}
+
+
+def render_form_page(site: Mapping[str, Any], data_dir: Path, fields: Mapping[str, list[str]],
+                     errors: list[FieldError], status: str) -> str:
+    """The report page for the reporter's portal and language (its default language if the
+    language is unknown), listing `errors` and holding what they typed. `status` is "invalid"
+    or "unavailable". An unknown portal gets a short page pointing to the portal list."""
+    portal = (fields.get("portal") or [""])[0]
+    if portal not in site:
+        return _FALLBACK
+    lang = (fields.get("lang") or [""])[0]
+    if lang not in site[portal]["languages"]:
+        lang = site[portal]["languages"][0]
+    env, translations = _environment(data_dir, lang.replace("-", "_"))
+    shown = []
+    for error in errors:
+        if error.field in ("portal", "lang"):
+            continue
+        text = translations.gettext(MESSAGES.get(error.code, MESSAGES["body-invalid"]))
+        if error.code in _LIMITS:
+            text = text % {"max": _LIMITS[error.code]}
+        shown.append({"field": error.field, "code": error.code, "message": text,
+                      "target": TARGETS.get(error.field, "url")})
+    context = dict(site[portal]["contexts"][lang], page="report", alternates=[], switcher=[],
+                   form={"status": status, "errors": shown, "values": _values(fields)})
+    return env.get_template("report.html").render(context)
