@@ -18,6 +18,8 @@ def test_build_renders_both_languages_of_belize(built: dict[str, Path]) -> None:
     assert '<input type="hidden" name="lang" value="es">' in es
     assert '<meta name="referrer" content="no-referrer">' in es
     assert "Belice" in es and "Belize" in en  # country names from CLDR
+    assert "<h1>Denuncie imágenes y vídeos de abuso sexual infantil</h1>" in es  # es catalog
+    assert "<h1>Report child sexual abuse images and videos</h1>" in en
     for page in ("thanks/index.html", "privacy/index.html", "help/index.html", "404.html"):
         assert (dist / "bz" / "es" / page).is_file()
     assert (dist / "bz" / "index.html").read_bytes() == (dist / "bz" / "en" / "index.html").read_bytes()
@@ -63,7 +65,7 @@ def test_missing_url_is_400_in_spanish_with_input_kept(handler, sqs, queue_url) 
     assert answer["headers"]["Content-Type"].startswith("text/html")
     body = answer["body"]
     assert '<html lang="es"' in body
-    assert 'href="#url"' in body
+    assert '<a href="#url">Indique la dirección web donde vio las imágenes.</a>' in body
     assert ">mis notas</textarea>" in body
     assert _messages(sqs, queue_url) == []
 
