@@ -1,0 +1,311 @@
+"""`reportal deploy`: bundle the function, deploy both stacks, upload `dist/`, invalidate the CDN.
+
+Order: bundle → code bucket → `<stack>-backend` (your region) → `<stack>-edge` (us-east-1, fed
+the backend's Function URL) → sync `dist/` → one invalidation. Every client comes from one
+boto3 session, so `AWS_ENDPOINT_URL` (boto3's own variable) points it all at an emulator.
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import mimetypes
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import boto3
+import yaml
+from botocore.exceptions import ClientError
+
+__all__ = ["DeployError", "DeployResult", "SyncResult", "build_bundle", "cache_control", "content_type",
+           "deploy", "deploy_command", "sync_site"]
+
+EDGE_REGION = "us-east-1"  # CloudFront-scoped WAF web ACLs and certificates must live here
+# Lambda python3.13 runs on Amazon Linux 2023 (glibc 2.34); we deploy arm64 (Graviton).
+_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")
+_UNZIPPED_MAX = 250 * 1024 * 1024  # Lambda quota: a deployment package is at most 250 MB unzipped
+_FINGERPRINT = re.compile(r"\.[0-9a-f]{8,}\.[A-Za-z0-9]+$")
+_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml",
+          ".txt": "text/plain; charset=utf-8", ".xml": "application/xml", ".json": "application/json",
+          ".js": "text/javascript; charset=utf-8", ".ico": "image/x-icon", ".png": "image/png",
+          ".webmanifest": "application/manifest+json", ".woff2": "font/woff2"}
+
+
+class DeployError(Exception):
+    """A deploy step failed; the message says which and what AWS answered."""
+
+
+@dataclass
+class SyncResult:
+    """Keys (paths under `dist/`) uploaded and deleted, and how many were already current."""
+
+    uploaded: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+@dataclass
+class DeployResult:
+    """Both stacks' outputs, what the sync did, and the invalidation id (None: nothing changed)."""
+
+    backend: dict[str, str]
+    edge: dict[str, str]
+    sync: SyncResult
+    invalidation_id: str | None
+
+
+def _pip_install(requirements: Path, target: Path) -> None:
+    """Install `requirements` as cp313 manylinux aarch64 wheels into `target` (needs PyPI)."""
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--target", str(target),
+                    "--implementation", "cp", "--python-version", "3.13", "--only-binary=:all:",
+                    *(f"--platform={p}" for p in _PLATFORMS), "-r", str(requirements)], check=True)
+
+
+def _python313() -> str | None:
+    """Find a CPython 3.13 (bytecode is version-specific): $REPORTAL_PYTHON313, PATH, pyenv."""
+    candidates = [os.environ.get("REPORTAL_PYTHON313"), shutil.which("python3.13"),
+                  *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13")))]
+    for python in filter(None, candidates):
+        probe = [python, "-c", "import sys; sys.exit(sys.version_info[:2] != (3, 13))"]
+        if subprocess.run(probe, capture_output=True).returncode == 0:
+            return python
+    return None
+
+
+def build_bundle(root: Path, function_data: Path, out: Path, *, install: Any = _pip_install,
+                 out_stream: TextIO = sys.stderr) -> Path:
+    """Write the function zip to `out`: `handler.py`, the `reportal` package, `function_data/`
+    and `lambda/requirements.txt` installed by `install(requirements, target)`.
+
+    Bytecode is precompiled by a Python 3.13 if one is found, with unchecked-hash pycs since
+    /var/task is read-only and zip times are too coarse for timestamp checks; source paths are
+    recorded as /var/task/... . Entries are sorted
+    with fixed times so equal inputs give an equal zip (and no needless function update).
+    Raises DeployError when an input is missing or the result passes Lambda's 250 MB limit."""
+    for needed in (root / "lambda" / "handler.py", root / "lambda" / "requirements.txt", function_data):
+        if not needed.exists():
+            raise DeployError(f"{needed} not found (function data comes from `reportal build`)")
+    with tempfile.TemporaryDirectory() as tmp:
+        staging = Path(tmp)
+        install(root / "lambda" / "requirements.txt", staging)
+        skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+        shutil.copytree(root / "reportal", staging / "reportal", ignore=skip, dirs_exist_ok=True)
+        shutil.copytree(function_data, staging / "function_data", ignore=skip)
+        shutil.copy2(root / "lambda" / "handler.py", staging / "handler.py")
+        python = _python313()
+        if python:
+            subprocess.run([python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+                            "-s", str(staging), "-p", "/var/task", str(staging)], capture_output=True)
+        else:
+            print("warning: no Python 3.13 found; bytecode not precompiled (slower cold starts)", file=out_stream)
+        total = 0
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+            for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+                info = zipfile.ZipInfo(path.relative_to(staging).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
+                info.external_attr = (0o755 if path.suffix == ".so" else 0o644) << 16
+                data = path.read_bytes()
+                total += len(data)
+                zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    if total > _UNZIPPED_MAX:
+        raise DeployError(f"function bundle is {total / 2**20:.0f} MiB unzipped; Lambda allows 250 MB")
+    return out
+
+
+def content_type(key: str) -> str:
+    """Return the Content-Type for a `dist/` path; text types say UTF-8 (what the build writes)."""
+    suffix = Path(key).suffix.lower()
+    return _TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
+def cache_control(key: str) -> str:
+    """Return Cache-Control: HTML revalidates every time; fingerprinted assets (`name.<hex≥8>.ext`)
+    are immutable for a year; other assets are kept a day."""
+    if key.endswith(".html"):
+        return "no-cache"
+    if _FINGERPRINT.search(key):
+        return "public, max-age=31536000, immutable"
+    return "public, max-age=86400"
+
+
+def sync_site(s3: Any, bucket: str, dist: Path, out: TextIO = sys.stderr) -> SyncResult:
+    """Make `bucket` hold exactly the files of `dist/` (key = POSIX path under `dist/`).
+
+    A file whose MD5 equals the object's ETag is skipped: single-part PutObject ETags are the
+    body's MD5 for unencrypted and SSE-S3 objects (S3 docs, "Checking object integrity").
+    Assets go up before HTML so no page points at a missing file; stale keys are deleted last,
+    at most 1,000 per DeleteObjects call (the S3 API limit)."""
+    remote: dict[str, str] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        remote.update({o["Key"]: o["ETag"].strip('"') for o in page.get("Contents", [])})
+    local = {p.relative_to(dist).as_posix(): p for p in sorted(dist.rglob("*")) if p.is_file()}
+    result = SyncResult()
+    for key in sorted(local, key=lambda k: (k.endswith(".html"), k)):
+        body = local[key].read_bytes()
+        if remote.get(key) == hashlib.md5(body, usedforsecurity=False).hexdigest():
+            result.unchanged += 1
+            continue
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type(key), CacheControl=cache_control(key))
+        result.uploaded.append(key)
+        print(f"  uploaded {key}", file=out)
+    result.deleted = sorted(set(remote) - set(local))
+    for start in range(0, len(result.deleted), 1000):
+        batch = [{"Key": k} for k in result.deleted[start:start + 1000]]
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+    for key in result.deleted:
+        print(f"  deleted {key}", file=out)
+    return result
+
+
+def _stack_status(cfn: Any, name: str) -> dict[str, Any] | None:
+    try:
+        return cfn.describe_stacks(StackName=name)["Stacks"][0]
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            return None
+        raise
+
+
+def _wait(cfn: Any, name: str, seen: set[str], out: TextIO, poll: float) -> dict[str, Any]:
+    """Poll until the stack leaves *_IN_PROGRESS, printing each new event; raise on failure."""
+    while True:
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+        failures = []
+        for event in reversed(events):
+            if event["EventId"] in seen:
+                continue
+            seen.add(event["EventId"])
+            reason = event.get("ResourceStatusReason") or ""
+            print(f"  {name}: {event['ResourceStatus']} {event['LogicalResourceId']} {reason}".rstrip(), file=out)
+            if event["ResourceStatus"].endswith("FAILED"):
+                failures.append(f"{event['LogicalResourceId']}: {reason}")
+        status = stack["StackStatus"]
+        if not status.endswith("IN_PROGRESS"):
+            if status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+                return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+            raise DeployError(f"stack {name} ended {status}: " + ("; ".join(failures) or "see its events"))
+        time.sleep(poll)
+
+
+def _deploy_stack(cfn: Any, name: str, template: Path, params: dict[str, str | None],
+                  out: TextIO, poll: float) -> dict[str, str]:
+    """Create or update one stack and wait for it; return its outputs.
+
+    `params` values of None keep the stack's previous value (how NoEcho secrets survive updates).
+    A stack left in ROLLBACK_COMPLETE by a failed first create cannot be updated (CloudFormation
+    rule), so it is deleted and created again."""
+    existing = _stack_status(cfn, name)
+    seen = {e["EventId"] for e in cfn.describe_stack_events(StackName=name)["StackEvents"]} if existing else set()
+    if existing and existing["StackStatus"] == "ROLLBACK_COMPLETE":
+        print(f"{name}: removing the failed first attempt", file=out)
+        cfn.delete_stack(StackName=name)
+        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig={"Delay": max(poll, 1)})
+        existing, seen = None, set()
+    if existing and existing["StackStatus"].endswith("IN_PROGRESS"):
+        raise DeployError(f"stack {name} is busy ({existing['StackStatus']}); try again when it settles")
+    previous = {p["ParameterKey"] for p in (existing or {}).get("Parameters", [])}
+    parameters = [{"ParameterKey": k, "UsePreviousValue": True} if v is None else {"ParameterKey": k, "ParameterValue": v}
+                  for k, v in params.items()]
+    parameters += [{"ParameterKey": k, "UsePreviousValue": True} for k in sorted(previous - set(params))]
+    kwargs = {"StackName": name, "TemplateBody": template.read_text(encoding="utf-8"),
+              "Parameters": parameters, "Capabilities": ["CAPABILITY_IAM"]}
+    print(f"{name}: {'updating' if existing else 'creating'}", file=out)
+    try:
+        cfn.update_stack(**kwargs) if existing else cfn.create_stack(**kwargs)
+    except ClientError as exc:
+        if "No updates are to be performed" not in str(exc):
+            raise DeployError(f"stack {name}: {exc}") from exc
+        print(f"{name}: unchanged", file=out)
+    return _wait(cfn, name, seen, out, poll)
+
+
+def _code_bucket(s3: Any, account: str, region: str) -> str:
+    """Return the per-account, per-region bucket holding function bundles, creating it private."""
+    name = f"reportal-artifacts-{account}-{region}"
+    try:
+        s3.head_bucket(Bucket=name)
+    except ClientError:
+        config = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        s3.create_bucket(Bucket=name, **config)
+        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    return name
+
+
+def _recipients(root: Path) -> list[str]:
+    """Read the age recipients from `sites/_defaults.yaml` (key `recipients`)."""
+    data = yaml.safe_load((root / "sites" / "_defaults.yaml").read_text(encoding="utf-8")) or {}
+    return [str(r) for r in data.get("recipients") or []]
+
+
+def deploy(stack: str, *, region: str | None = None, root: Path = Path("."), bundle: Path | None = None,
+           recipients: list[str] | None = None, session: boto3.Session | None = None,
+           poll_seconds: float = 5.0, out: TextIO = sys.stderr) -> DeployResult:
+    """Deploy `root/dist/` and the function (data from `root/build/function/`) as stack `stack`.
+
+    Creates/updates `<stack>-backend` in `region` and `<stack>-edge` in us-east-1. `bundle`: a
+    ready function zip (default: built now, which downloads arm64 wheels from PyPI).
+    `recipients`: age public keys (default: `sites/_defaults.yaml`). Raises DeployError."""
+    session = session or boto3.Session(region_name=region)
+    region = session.region_name
+    dist = root / "dist"
+    if not region:
+        raise DeployError("no AWS region: pass --region or set AWS_REGION")
+    if not (dist / "index.html").is_file():
+        raise DeployError(f"{dist}/index.html not found: run `reportal build` first")
+    recipients = recipients if recipients is not None else _recipients(root)
+    if not recipients:
+        raise DeployError("no age recipients: add analysts' public keys to sites/_defaults.yaml `recipients`")
+    bundle = bundle or build_bundle(root, root / "build" / "function", root / "build" / "function.zip", out_stream=out)
+    code = bundle.read_bytes()
+    account = session.client("sts").get_caller_identity()["Account"]
+    s3 = session.client("s3", region_name=region)
+    bucket = _code_bucket(s3, account, region)
+    key = f"{stack}/function-{hashlib.sha256(code).hexdigest()[:20]}.zip"
+    s3.put_object(Bucket=bucket, Key=key, Body=code)
+    print(f"function bundle: s3://{bucket}/{key} ({len(code) / 1e6:.1f} MB)", file=out)
+
+    backend_cfn = session.client("cloudformation", region_name=region)
+    edge_cfn = session.client("cloudformation", region_name=EDGE_REGION)
+    names = (f"{stack}-backend", f"{stack}-edge")
+    fresh = _stack_status(backend_cfn, names[0]) is None or _stack_status(edge_cfn, names[1]) is None
+    secret = secrets.token_urlsafe(32) if fresh else None  # 43 URL-safe chars; both stacks get it
+    infra = root / "infra"
+    backend = _deploy_stack(backend_cfn, names[0], infra / "backend.yaml", {
+        "Recipients": ",".join(recipients), "OriginSecret": secret, "CodeBucket": bucket, "CodeKey": key},
+        out, poll_seconds)
+    edge = _deploy_stack(edge_cfn, names[1], infra / "edge.yaml", {
+        "FunctionUrlDomain": backend["FunctionUrlDomain"], "OriginSecret": secret}, out, poll_seconds)
+
+    print(f"uploading {dist}/ to s3://{edge['BucketName']}", file=out)
+    synced = sync_site(session.client("s3", region_name=EDGE_REGION), edge["BucketName"], dist, out)
+    invalidation = None
+    if synced.uploaded or synced.deleted:
+        invalidation = session.client("cloudfront").create_invalidation(
+            DistributionId=edge["DistributionId"],
+            InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": uuid.uuid4().hex},
+        )["Invalidation"]["Id"]
+    print(f"done: https://{edge['DistributionDomainName']}/ ({len(synced.uploaded)} uploaded, "
+          f"{len(synced.deleted)} deleted, {synced.unchanged} unchanged); queue {backend['QueueUrl']}", file=out)
+    return DeployResult(backend, edge, synced, invalidation)
+
+
+def deploy_command(stack: str, region: str | None = None, root: Path = Path(".")) -> int:
+    """CLI entry: run `deploy`, print a DeployError as one line on stderr; return the exit code."""
+    try:
+        deploy(stack, region=region, root=root)
+    except DeployError as exc:
+        print(f"deploy failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
