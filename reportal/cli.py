@@ -4,23 +4,46 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
 
 
-def _cmd_build(args: argparse.Namespace) -> int:
+def _build_or_check(args: argparse.Namespace, *, write: bool) -> Any:
+    """Run the build (or only its checks); print every problem; None when it failed."""
     from reportal.site.build import Paths, build
     from reportal.site.config import ConfigError
 
+    paths = Paths.under(Path(args.root), Path(args.sites) if args.sites else None)
     try:
-        result = build(Paths.under(Path(args.root), Path(args.sites) if args.sites else None), Path(args.out), Path(args.function_out), args.site or None)
+        result = build(paths, Path(args.out), Path(args.function_out), args.site or None,
+                       strict=args.strict, write=write)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s); nothing was written.", file=sys.stderr)
+        strict = " (warnings are errors under --strict)" if args.strict else ""
+        print(f"{len(exc.problems)} problem(s){strict}; nothing was written.", file=sys.stderr)
+        return None
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    return result
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    result = _build_or_check(args, write=True)
+    if result is None:
         return 1
     print(f"built {len(result.portals)} portal(s), {result.pages} pages into {args.out}/ "
           f"({result.site.written} written, {result.site.unchanged} unchanged, {result.site.removed} removed)")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    result = _build_or_check(args, write=False)
+    if result is None:
+        return 1
+    print(f"checked {len(result.portals)} portal(s), {result.pages} pages: "
+          f"no errors, {len(result.warnings)} warning(s)")
     return 0
 
 
@@ -62,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--site", action="append", metavar="CC", help="build only this portal (repeatable)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("check", help="validate portal configs, catalogs and templates; write nothing")
+    p.add_argument("--sites", default=None, help="portal configs (default: ROOT/sites)")
+    p.add_argument("--site", action="append", metavar="CC", help="check only this portal (repeatable)")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors (exit 1)")
+    p.set_defaults(func=_cmd_check, out="dist", function_out="build/function")
 
     p = sub.add_parser("serve", help="local preview: site, function, queue and inbox on one machine")
     p.add_argument("--port", type=int, default=8000)

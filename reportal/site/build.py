@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportal.site.catalogs import compile_catalog, locale_id
-from reportal.site.config import Portal, load_portals
+from reportal.site.config import ConfigError, ConfigProblem, Portal, load_config
 from reportal.site.output import WriteStats, add_file, write_output
 from reportal.site.pages import plan_pages, portal_context
 from reportal.site.render import make_environment, render_page
@@ -36,12 +36,14 @@ class Paths:
 
 @dataclass
 class BuildResult:
-    """What a build did: portals and pages built, and write counts for `dist/` and function data."""
+    """What a build did: portals and pages built, write counts for `dist/` and function data
+    (zero when `write=False`), and every warning found (config, catalogs, …)."""
 
     portals: list[Portal]
     pages: int
     site: WriteStats
     function: WriteStats
+    warnings: list[ConfigProblem]
 
 
 def _css(paths: Paths) -> tuple[str, bytes]:
@@ -72,10 +74,16 @@ def function_files(portals: list[Portal], paths: Paths, css: str) -> dict[str, b
     return files
 
 
-def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = None) -> BuildResult:
+def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = None, *,
+          strict: bool = False, write: bool = True) -> BuildResult:
     """Build every portal (or those in `only`) into `out`, and the function's data into
-    `function_out`. Raises `ConfigError` (nothing written) or `OutputError`."""
-    portals = load_portals(paths.sites, only)
+    `function_out`; `write=False` does everything but write (`reportal check`).
+
+    Every step appends its warnings (`ConfigProblem`, severity "warning") to one list; with
+    `strict` any warning fails the build. Raises `ConfigError` (nothing written) or `OutputError`.
+    """
+    loaded = load_config(paths.sites, only)
+    portals, warnings = loaded.portals, list(loaded.warnings)
     css_path, css = _css(paths)
     pages = plan_pages(portals, css_path)
     envs = {}
@@ -90,6 +98,11 @@ def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = 
             if partner.logo:
                 add_file(files, f"logos/{Path(partner.logo).name}", (paths.sites / partner.logo).read_bytes())
     fn = function_files(portals, paths, css_path)
+    if strict and warnings:
+        raise ConfigError(warnings)
+    if not write:
+        return BuildResult(portals, len(pages), WriteStats(), WriteStats(), warnings)
     site_stats = write_output(out, files)
     fn_stats = write_output(function_out, fn)
-    return BuildResult(portals=portals, pages=len(pages), site=site_stats, function=fn_stats)
+    return BuildResult(portals=portals, pages=len(pages), site=site_stats, function=fn_stats,
+                       warnings=warnings)

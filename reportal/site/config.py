@@ -14,8 +14,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 __all__ = [
-    "ConfigError", "ConfigProblem", "HelpEntry", "Hotline", "Partner", "Portal",
-    "load_portals",
+    "ConfigError", "ConfigProblem", "HelpEntry", "Hotline", "LoadedConfig", "Partner", "Portal",
+    "load_config", "load_portals",
 ]
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]*$")
@@ -23,23 +23,38 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]*$")
 
 @dataclass(frozen=True)
 class ConfigProblem:
-    """One mistake in a config file: ``sites/bz.yaml:12: languages[1]: message``."""
+    """One mistake in an input file: ``sites/bz.yaml:12: languages[1]: message``.
+
+    `line` is 1-based (0 when a problem concerns a whole file). `severity` is "error" (the build
+    stops, nothing is written) or "warning" (printed; `--strict` turns warnings into errors).
+    Any build step may report warnings this way, e.g. incomplete gettext catalogs.
+    """
 
     file: str
     line: int
     key: str
     message: str
+    severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.key}: {self.message}"
+        label = "warning: " if self.severity == "warning" else ""
+        return f"{self.file}:{self.line}: {self.key}: {label}{self.message}"
 
 
 class ConfigError(Exception):
-    """Raised with every problem found in `sites/`; nothing may be written."""
+    """Raised with every problem found (errors, or warnings under `--strict`); nothing is written."""
 
     def __init__(self, problems: list[ConfigProblem]):
-        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.key))
+        self.problems = sorted(set(problems), key=lambda p: (p.file, p.line, p.key, p.message))
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass
+class LoadedConfig:
+    """Every valid portal (sorted by code) and the warnings found while loading them."""
+
+    portals: list["Portal"]
+    warnings: list[ConfigProblem]
 
 
 class _Model(BaseModel):
@@ -127,10 +142,16 @@ def _read_yaml(path: Path, problems: list[ConfigProblem]) -> dict[str, Any]:
 
 
 def load_portals(sites: Path, only: list[str] | None = None) -> list[Portal]:
+    """`load_config(...).portals`: the portals without the warnings."""
+    return load_config(sites, only).portals
+
+
+def load_config(sites: Path, only: list[str] | None = None) -> LoadedConfig:
     """Load every `sites/<cc>.yaml` (sorted by code), merged over `_defaults.yaml`.
 
-    Raises `ConfigError` listing every problem in every file.
+    Raises `ConfigError` listing every error in every file; warnings are returned.
     """
+    warnings: list[ConfigProblem] = []
     problems: list[ConfigProblem] = []
     defaults = _read_yaml(sites / "_defaults.yaml", problems) if (sites / "_defaults.yaml").exists() else {}
     portals: list[Portal] = []
@@ -146,4 +167,4 @@ def load_portals(sites: Path, only: list[str] | None = None) -> list[Portal]:
                 problems.append(ConfigProblem(str(path), 1, key, err["msg"]))
     if problems:
         raise ConfigError(problems)
-    return portals
+    return LoadedConfig(portals, warnings)
