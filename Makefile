@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test build check bench messages system-deps clean
+.PHONY: run test build check bench messages system-deps screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,14 +20,30 @@ run: $(STAMP)
 build: $(STAMP)
 	$(VENV)/bin/reportal build
 
-## system-deps: Debian packages the tests need (age CLI)
+## system-deps: Debian packages the tests need (age CLI; Chromium, Java and npm for tests/browser)
+SYSTEM_DEPS := age:age chromium:chromium java:default-jre-headless npm:npm
 system-deps:
-	@command -v age >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age; \
-	  else echo "please install the 'age' package (sudo apt-get install age)"; exit 1; fi; }
+	@missing=""; for dep in $(SYSTEM_DEPS); do command -v $${dep%%:*} >/dev/null 2>&1 || missing="$$missing $${dep#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "please install:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
+
+## browser-tools: axe-core and the Nu HTML checker (vnu.jar), pinned in tests/browser/package-lock.json
+## (--ignore-scripts: vnu-jar's postinstall would download a Java; Debian's is used instead)
+BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
+$(BROWSER_TOOLS): tests/browser/package.json tests/browser/package-lock.json | system-deps
+	cd tests/browser && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+## screenshots: docs/portals/<cc>.png, each portal's report page at a phone's width (needs Noto fonts)
+screenshots: $(STAMP) system-deps
+	@[ -d /usr/share/fonts/truetype/noto ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core; \
+	  else echo "please install fonts-noto-core"; exit 1; fi; }
+	$(PY) -m reportal.screenshots --out docs/portals
 
 ## test: create .venv if needed and run the whole suite
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps $(BROWSER_TOOLS)
 	$(PY) -m pytest -q
 
 ## messages: extract UI strings into translations/messages.pot and update every catalog
