@@ -47,30 +47,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_keys_generate(args: argparse.Namespace) -> int:
-    from reportal.envelope import generate_identity
-
-    recipient = generate_identity(Path(args.out))
-    print(recipient)
-    return 0
-
-
 def _cmd_serve(args: argparse.Namespace) -> int:
     from reportal.preview import serve
 
     return serve(Path(args.root), port=args.port, host=args.host)
-
-
-def _cmd_inbox_drain(args: argparse.Namespace) -> int:
-    from reportal.inbox.drain import drain_command
-
-    return drain_command(args.queue_url, Path(args.identity), Path(args.db), once=args.once)
-
-
-def _cmd_inbox_list(args: argparse.Namespace) -> int:
-    from reportal.inbox.export import list_command
-
-    return list_command(Path(args.db), as_json=args.json)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,22 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.set_defaults(func=_cmd_serve)
 
-    keys = sub.add_parser("keys", help="age keys").add_subparsers(dest="keys_command", required=True)
-    p = keys.add_parser("generate", help="write a new age identity (mode 0600) and print its recipient")
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=_cmd_keys_generate)
+    from reportal.inbox.commands import add_commands
 
-    inbox = sub.add_parser("inbox", help="the analysts' inbox").add_subparsers(dest="inbox_command", required=True)
-    p = inbox.add_parser("drain", help="receive, open, store, then delete reports from the queue")
-    p.add_argument("--queue-url", default=None)
-    p.add_argument("--identity", default="var/keys/dev.key")
-    p.add_argument("--db", default="var/inbox.sqlite")
-    p.add_argument("--once", action="store_true", help="drain until the queue is empty, then exit")
-    p.set_defaults(func=_cmd_inbox_drain)
-    p = inbox.add_parser("list", help="list stored reports")
-    p.add_argument("--db", default="var/inbox.sqlite")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_cmd_inbox_list)
+    add_commands(sub)  # keys {generate,rotate,recipients}, inbox {drain,list,show,export}
     return parser
 
 

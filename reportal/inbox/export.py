@@ -1,28 +1,130 @@
-"""Analysts' views of stored reports. URLs are shown as text, never as links."""
+"""Analysts' views of stored reports: text lines, one report in full, JSON, JSONL and CSV.
+
+URLs and every other reported value are shown as escaped text, never as links: on a terminal
+control characters (ANSI escapes), bidirectional overrides and other invisible format
+characters are written as ``\\x1b``/``\\u202e``-style escapes, so a report cannot restyle
+the analyst's terminal or disguise a URL. JSON output escapes the same characters as
+``\\uXXXX`` (still the same JSON value, RFC 8259 §7). CSV cells that a spreadsheet would run
+as a formula are prefixed with ``'`` (OWASP "CSV Injection"; OWASP ASVS 4 1.2.10).
+"""
 from __future__ import annotations
 
+import csv
 import json
-from pathlib import Path
+import re
+import unicodedata
+from typing import IO, Any, Iterable
 
-from reportal.inbox.store import Store
+__all__ = [
+    "CSV_COLUMNS", "escape_text", "format_line", "format_report", "json_text", "neutralize_cell",
+    "write_csv", "write_jsonl",
+]
 
-__all__ = ["list_command"]
+CSV_COLUMNS = ("report_id", "received_at", "portal", "lang", "urls_normalized", "urls_typed", "kind",
+               "notes", "referrer", "email", "duplicate_of")
+# First characters that make a spreadsheet evaluate a cell: OWASP CSV Injection (= + - @ tab CR),
+# ASVS 1.2.10 (NUL), and their full-width forms, which some spreadsheets fold to ASCII.
+_FORMULA_START = frozenset("=+-@\t\r\0＝＋－＠")
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
-def list_command(db: Path, as_json: bool) -> int:
-    """`reportal inbox list [--json]`: one line per report, or a JSON array."""
-    if not db.exists():
-        print("[]" if as_json else "no reports yet")
-        return 0
-    store = Store(db)
-    try:
-        reports = store.list()
-    finally:
-        store.close()
-    if as_json:
-        print(json.dumps(reports, ensure_ascii=False, indent=2))
-        return 0
+def _unsafe(ch: str) -> bool:
+    return unicodedata.category(ch) in _UNSAFE_CATEGORIES
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+_ESCAPE_TEXT = re.compile(r"[^\x20-\x5b\x5d-\x7e]")  # all but printable ASCII other than backslash
+
+
+def escape_text(value: str | None) -> str:
+    """`value` safe to print on a terminal: backslash doubled; control, format (bidi),
+    separator, private-use, unassigned and surrogate code points as Python-style escapes.
+    Letters of every script are kept. None becomes ``-``."""
+    if value is None:
+        return "-"
+    return _ESCAPE_TEXT.sub(lambda m: "\\\\" if m.group() == "\\" else _escape_char(m.group())
+                            if _unsafe(m.group()) else m.group(), value)
+
+
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\n\x20-\x7e]")  # a raw newline in dumps' output is indentation
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    if not _unsafe(ch):
+        return ch
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_text(value: Any, indent: int | None = None) -> str:
+    """`value` as JSON that is safe on a terminal: UTF-8 letters kept, C0 controls escaped
+    by `json.dumps`, and DEL, C1 controls, bidi and other format characters and private-use
+    and unassigned code points escaped as ``\\uXXXX`` (surrogate pairs above U+FFFF)."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _NOT_PRINTABLE_ASCII.sub(_json_escape, text)
+
+
+def _urls(report: dict[str, Any], key: str) -> list[str]:
+    return [u.get(key, "") for u in report.get("urls", [])]
+
+
+def format_line(report: dict[str, Any]) -> str:
+    """One line for `inbox list`: id, received_at, portal/lang, group, normalized URLs."""
+    group = f"  duplicate of {report['duplicate_of']}" if report.get("duplicate_of") else ""
+    urls = "  ".join(escape_text(u) for u in _urls(report, "normalized"))
+    return (f"{escape_text(report['report_id'])}  {escape_text(report['received_at'])}  "
+            f"{escape_text(report['portal'])}/{escape_text(report['lang'])}{group}  {urls}")
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """Every field of one report for `inbox show`, labelled, one value per line, escaped."""
+    lines = [f"{name:<13}{escape_text(report.get(name))}"
+             for name in ("report_id", "received_at", "portal", "lang", "duplicate_of", "kind")]
+    for number, url in enumerate(report.get("urls", []), 1):
+        lines.append(f"url {number:<9}{escape_text(url.get('normalized'))}")
+        if url.get("typed") != url.get("normalized"):
+            lines.append(f"  as typed    {escape_text(url.get('typed'))}")
+    lines += [f"{name:<13}{escape_text(report.get(name))}" for name in ("referrer", "email")]
+    lines.append("notes")
+    notes = report.get("notes")
+    lines += [f"  {escape_text(line)}" for line in (notes.split("\n") if notes else ["-"])]
+    return "\n".join(lines)
+
+
+def write_jsonl(reports: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    """Write one JSON object per line (envelope plaintext plus `duplicate_of`); return the count."""
+    count = 0
+    for report in reports:
+        out.write(json_text(report) + "\n")
+        count += 1
+    return count
+
+
+def neutralize_cell(value: str | None) -> str:
+    """A CSV cell a spreadsheet shows as text: ``'`` before a formula start (OWASP); None → ``""``."""
+    if value is None:
+        return ""
+    return "'" + value if value[:1] in _FORMULA_START else value
+
+
+def write_csv(reports: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    """Write a header row then one row per report (`CSV_COLUMNS`; several URLs are one cell,
+    one per line), every cell quoted (RFC 4180) and neutralized; return the report count."""
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
     for r in reports:
-        urls = " ".join(u["normalized"] for u in r["urls"])
-        print(f"{r['report_id']}  {r['received_at']}  {r['portal']}/{r['lang']}  {urls!r}")
-    return 0
+        row = [r.get("report_id"), r.get("received_at"), r.get("portal"), r.get("lang"),
+               "\n".join(_urls(r, "normalized")), "\n".join(_urls(r, "typed")), r.get("kind"),
+               r.get("notes"), r.get("referrer"), r.get("email"), r.get("duplicate_of")]
+        writer.writerow([neutralize_cell(v) for v in row])
+        count += 1
+    return count

@@ -1,0 +1,232 @@
+"""The `reportal keys …` and `reportal inbox …` subcommands (registered by `reportal.cli`).
+
+Nothing here prints a report's content except the analysts' views, which escape it
+(`reportal.inbox.export`); errors name files and counts, never secrets or report values.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["add_commands"]
+
+DEFAULT_IDENTITY = "var/keys/dev.key"
+DEFAULT_DB = "var/inbox.sqlite"
+_SQS_HOST = re.compile(r"https://sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/")
+
+
+def _error(message: str, code: int = 1) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _keys_generate(args: argparse.Namespace) -> int:
+    from reportal.envelope import generate_identity
+
+    try:
+        recipient = generate_identity(Path(args.out))
+    except FileExistsError:
+        return _error(f"{args.out} exists; to add a key to it run: reportal keys rotate --identity {args.out}")
+    print(recipient)
+    print(f"identity written to {args.out} (mode 0600). Add the recipient above to `recipients` in "
+          "sites/_defaults.yaml; never copy the identity file to the function. See docs/keys.md.", file=sys.stderr)
+    return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    from reportal.envelope import EnvelopeError, add_identity
+
+    try:
+        recipient = add_identity(Path(args.identity))
+    except (EnvelopeError, FileNotFoundError) as exc:
+        return _error(str(exc))
+    print(recipient)
+    print(f"new identity added to {args.identity}; older ones kept so queued reports still open. Add the "
+          "recipient above to `recipients`, rebuild and deploy; remove the old recipient later (docs/keys.md).",
+          file=sys.stderr)
+    return 0
+
+
+def _keys_recipients(args: argparse.Namespace) -> int:
+    from reportal.envelope import EnvelopeError, recipients_of
+
+    try:
+        for path in args.identity or [DEFAULT_IDENTITY]:
+            print("\n".join(recipients_of(Path(path))))
+    except (EnvelopeError, FileNotFoundError) as exc:
+        return _error(str(exc))
+    return 0
+
+
+def _load_identities(paths: list[str]) -> list:
+    from reportal.envelope import load_identities
+
+    identities = []
+    for path in paths:
+        if os.stat(path).st_mode & 0o077:
+            print(f"warning: {path} is readable by other users; run: chmod 600 {path}", file=sys.stderr)
+        identities += load_identities(Path(path))
+    return identities
+
+
+class _Progress:
+    """A one-line status on a terminal (stderr), redrawn at most ten times a second."""
+
+    def __init__(self, stream: IO[str]):
+        self.stream, self.last = stream, 0.0
+
+    def __call__(self, stats: Any, final: bool = False) -> None:
+        now = time.monotonic()
+        if final or now - self.last >= 0.1:
+            self.last = now
+            self.stream.write(f"\r\x1b[2Kreceived {stats.received}  stored {stats.stored}  already {stats.already}"
+                              f"  could not open {stats.unopened}" + ("\n" if final else ""))
+            self.stream.flush()
+
+
+def _inbox_drain(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from reportal.envelope import EnvelopeError
+    from reportal.inbox.drain import DrainStats, drain
+    from reportal.inbox.store import Store
+
+    queue_url = args.queue_url or os.environ.get("REPORTAL_QUEUE_URL")
+    if not queue_url:
+        return _error("give --queue-url or set REPORTAL_QUEUE_URL", 2)
+    try:
+        identities = _load_identities(args.identity or [DEFAULT_IDENTITY])
+    except (EnvelopeError, OSError) as exc:
+        return _error(f"cannot read the identity: {exc}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    match = _SQS_HOST.match(queue_url)
+    sqs = boto3.client("sqs", region_name=None if os.environ.get("AWS_DEFAULT_REGION") or not match
+                       else match.group(1))
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
+    stats = DrainStats()
+    code = 0
+    store = Store(Path(args.db), duplicate_window=timedelta(hours=args.duplicate_window))
+    try:
+        drain(sqs, queue_url, identities, store, once=args.once, wait_seconds=args.wait if args.wait is not None else 1 if args.once else 20, stats=stats,
+              should_stop=stop.is_set, on_progress=progress)
+    except KeyboardInterrupt:
+        code = 130
+    except (BotoCoreError, ClientError) as exc:
+        code = _error(f"the queue could not be reached ({type(exc).__name__}); nothing unstored was deleted")
+    finally:
+        store.close()
+    if progress:
+        progress(stats, final=True)
+    print(stats.summary())
+    return code
+
+
+def _open_store(db: str) -> Any:
+    from reportal.inbox.store import Store
+
+    return Store(Path(db), readonly=True) if Path(db).exists() else None
+
+
+def _inbox_list(args: argparse.Namespace) -> int:
+    from reportal.inbox.export import format_line, json_text
+
+    store = _open_store(args.db)
+    reports = store.list() if store else []
+    if store:
+        store.close()
+    if args.json:
+        print(json_text(reports, indent=2))
+    elif not reports:
+        print("no reports yet", file=sys.stderr)
+    for report in [] if args.json else reports:
+        print(format_line(report))
+    return 0
+
+
+def _inbox_show(args: argparse.Namespace) -> int:
+    from reportal.inbox.export import escape_text, format_report, json_text
+    from reportal.inbox.store import AmbiguousId
+
+    store = _open_store(args.db)
+    try:
+        report = store.get(args.id) if store else None
+    except AmbiguousId as exc:
+        return _error(f"{escape_text(args.id)} matches several reports: {', '.join(exc.matches)}")
+    finally:
+        if store:
+            store.close()
+    if report is None:
+        return _error(f"no report {escape_text(args.id)}")
+    print(json_text(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def _inbox_export(args: argparse.Namespace) -> int:
+    from reportal.inbox.export import write_csv, write_jsonl
+
+    store = _open_store(args.db)
+    write = write_csv if args.format == "csv" else write_jsonl
+    reports = store.iter_reports() if store else iter(())
+    try:
+        if args.out in (None, "-"):
+            count = write(reports, sys.stdout)
+        else:
+            fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds reports
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                count = write(reports, out)
+    finally:
+        if store:
+            store.close()
+    print(f"exported {count} report(s) as {args.format}", file=sys.stderr)
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Register `keys {generate,rotate,recipients}` and `inbox {drain,list,show,export}` on the
+    subparsers action `sub` of the `reportal` parser."""
+    keys = sub.add_parser("keys", help="age keys").add_subparsers(dest="keys_command", required=True)
+    p = keys.add_parser("generate", help="write a new age identity (mode 0600) and print its recipient")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_keys_generate)
+    p = keys.add_parser("rotate", help="add a new identity to an identity file, keeping the old ones")
+    p.add_argument("--identity", default=DEFAULT_IDENTITY)
+    p.set_defaults(func=_keys_rotate)
+    p = keys.add_parser("recipients", help="print the recipient of every identity in a file")
+    p.add_argument("--identity", action="append", help=f"identity file (repeatable; default {DEFAULT_IDENTITY})")
+    p.set_defaults(func=_keys_recipients)
+
+    inbox = sub.add_parser("inbox", help="the analysts' inbox").add_subparsers(dest="inbox_command", required=True)
+    p = inbox.add_parser("drain", help="receive, open, store, then delete reports from the queue")
+    p.add_argument("--queue-url", default=None, help="default: $REPORTAL_QUEUE_URL")
+    p.add_argument("--identity", action="append", help=f"identity file (repeatable; default {DEFAULT_IDENTITY})")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.add_argument("--once", action="store_true", help="drain until nothing new arrives, then exit")
+    p.add_argument("--wait", type=int, choices=range(0, 21), default=None, metavar="SECONDS",
+                   help="long-polling wait per receive, 0-20 (default 20; 1 with --once)")
+    p.add_argument("--duplicate-window", type=float, default=72.0, metavar="HOURS",
+                   help="group reports with the same URLs received this close together (default 72)")
+    p.set_defaults(func=_inbox_drain)
+    p = inbox.add_parser("list", help="list stored reports, oldest first")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.add_argument("--json", action="store_true", help="a JSON array: envelope plaintexts plus duplicate_of")
+    p.set_defaults(func=_inbox_list)
+    p = inbox.add_parser("show", help="show one report in full (URLs as escaped text)")
+    p.add_argument("id", help="report id, or a unique prefix of 4 or more characters")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_inbox_show)
+    p = inbox.add_parser("export", help="export every stored report")
+    p.add_argument("--format", choices=("jsonl", "csv"), required=True)
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.add_argument("--out", default=None, help="file to write (mode 0600); default standard output")
+    p.set_defaults(func=_inbox_export)
