@@ -1,10 +1,16 @@
 """The submission function's deploy root: Lambda calls `handler.handler`.
 
-Settings are read and the SQS client created once, at cold start.
+Settings are read and validated, and the SQS client created, once at cold start; a missing
+or malformed variable fails the init with every problem named (`SettingsError`). The client
+gives up quickly (Lambda timeout 10 s in infra/backend.yaml) so the reporter sees the 503
+page ("not received, try again") rather than a gateway timeout.
 """
 import boto3
+from botocore.config import Config
 
 from reportal.submit.app import make_handler
 from reportal.submit.settings import Settings
 
-handler = make_handler(Settings.from_env(), boto3.client("sqs"))
+SQS_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"mode": "standard", "max_attempts": 2})
+
+handler = make_handler(Settings.from_env(), boto3.client("sqs", config=SQS_CONFIG))

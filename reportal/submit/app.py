@@ -1,8 +1,15 @@
-"""The submission route: parse_form ▸ validate_report ▸ seal ▸ send_envelope ▸ 303 thanks.
+"""The submission route: check origin ▸ parse_form ▸ validate_report ▸ seal ▸ send_envelope ▸ 303.
 
-Errors are mapped to HTTP here and only here: `InvalidReport` → 400, `QueueUnavailable`
-and sealing errors → 503, anything unexpected → 503 (never 500). Logs carry event names,
-error codes and exception type names only: never an IP, a header or a field value.
+Errors are mapped to HTTP here and only here::
+
+    missing/wrong x-reportal-origin     → 403 (only CloudFront knows the secret)
+    foreign Origin (allowed_origins)    → 403 page, input kept
+    InvalidReport                       → 400 page naming each field / JSON field codes
+    EnvelopeError, QueueUnavailable     → 503 page "not received, try again", input kept
+    anything else, anywhere             → 503 (never 500: Lambda would log a traceback)
+
+Logs carry event names, error codes and exception type names only: never an IP, a header,
+a field value, an exception message or a traceback (they can quote what was typed).
 """
 from __future__ import annotations
 
@@ -10,26 +17,31 @@ import base64
 import binascii
 import hmac
 import logging
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
 
 from reportal.envelope import EnvelopeError, parse_recipients, seal
 from reportal.headers import SECURITY_HEADERS
-from reportal.submit.form import FieldError, InvalidReport, QueueUnavailable, parse_form, validate_report
+from reportal.submit.form import (FieldError, InvalidReport, QueueUnavailable, is_honeypot, parse_form,
+                                  validate_report)
+from reportal.submit.metrics import Counters
 from reportal.submit.pages import load_site, render_form_page
 from reportal.submit.queue import send_envelope
-from reportal.submit.settings import Settings
+from reportal.submit.settings import Settings, origin_of
 
 __all__ = ["make_handler"]
 
-logger = Logger(service="reportal-submit")
+_HTML = "text/html; charset=utf-8"
+_TEXT = "text/plain; charset=utf-8"
+_NO_STORE = {"Cache-Control": "no-store", **SECURITY_HEADERS}
+_NOT_RECEIVED = "Your report was not received. Please go back and try again."
 
 
 def _silence_powertools_debug() -> None:
     # POWERTOOLS_DEBUG attaches a DEBUG handler to the package logger at import; its debug
-    # lines may describe requests. Nothing from it may reach the logs.
+    # lines describe requests (paths, routes). Nothing from it may reach the logs.
     package = logging.getLogger("aws_lambda_powertools")
     package.handlers = [logging.NullHandler()]
     package.setLevel(logging.WARNING)
@@ -38,12 +50,11 @@ def _silence_powertools_debug() -> None:
 
 _silence_powertools_debug()
 
-_HTML = "text/html; charset=utf-8"
-_NO_STORE = {"Cache-Control": "no-store", **SECURITY_HEADERS}
 
-
-def _raw_body(event: dict[str, Any]) -> bytes:
+def _raw_body(event: Mapping[str, Any]) -> bytes:
     body = event.get("body") or ""
+    if not isinstance(body, str):
+        raise InvalidReport([FieldError("body", "body-invalid")])
     if event.get("isBase64Encoded"):
         try:
             return base64.b64decode(body, validate=False)
@@ -52,61 +63,107 @@ def _raw_body(event: dict[str, Any]) -> bytes:
     return body.encode("utf-8", "surrogatepass")
 
 
-def make_handler(settings: Settings, sqs: Any) -> Callable[[dict, Any], dict]:
+def _headers(event: Mapping[str, Any]) -> dict[str, str]:
+    raw = event.get("headers") or {}
+    return {str(k).lower(): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def _plain(status: int, text: str) -> dict[str, Any]:
+    """A Function URL response built without the resolver (used when even it failed)."""
+    return {"statusCode": status, "headers": {"Content-Type": _TEXT, **_NO_STORE}, "body": text,
+            "isBase64Encoded": False}
+
+
+def make_handler(settings: Settings, sqs: Any, logger: Logger | None = None) -> Callable[[dict, Any], dict]:
     """Build the Lambda handler for a Function URL event (payload format 2.0).
 
     `sqs` is a boto3 SQS client created once by the caller. Raises `EnvelopeError` at
-    cold start if the recipients are missing or malformed, and `OSError`/`ValueError`
-    if the build's function data (`site.json`) is missing.
+    cold start if the recipients are malformed, and `OSError`/`ValueError` if the build's
+    function data (`site.json`) is missing or unreadable.
     """
     site = load_site(settings.data_dir)
     recipients = parse_recipients(list(settings.recipients))
+    logger = logger or Logger(service=settings.service, log_uncaught_exceptions=False)
+    counters = Counters(settings.metrics_namespace, settings.service)
     app = LambdaFunctionUrlResolver(debug=False)
 
-    def answer_page(fields: dict[str, list[str]], errors: list[FieldError], status: str, code: int,
-                    wants_json: bool) -> Response:
+    def answer(fields: Mapping[str, list[str]], errors: list[FieldError], status: str, code: int,
+               wants_json: bool) -> Response:
         if wants_json:
-            return Response(code, "application/json", body={
-                "errors": [{"field": e.field, "code": e.code} for e in errors]}, headers=_NO_STORE)
-        html = render_form_page(site, settings.data_dir, fields, [] if status == "unavailable" else errors, status)
+            return Response(code, "application/json", headers=_NO_STORE, body={
+                "errors": [{"field": e.field, "code": e.code} for e in errors]})
+        shown = [] if status == "unavailable" else errors
+        try:
+            html = render_form_page(site, settings.data_dir, fields, shown, status)
+        except Exception as exc:  # a broken template must not turn a 4xx/503 into a 500
+            logger.error("page not rendered", extra={"error": type(exc).__name__})
+            return Response(code, _TEXT, body=_NOT_RECEIVED if code >= 500 else "Bad request",
+                            headers=_NO_STORE)
         return Response(code, _HTML, body=html, headers=_NO_STORE)
+
+    def thanks(fields: Mapping[str, list[str]]) -> Response:
+        portal, lang = (fields.get("portal") or [""])[0], (fields.get("lang") or [""])[0]
+        known = portal in site and lang in site[portal]["languages"]
+        location = f"/{portal}/{lang}/thanks/" if known else "/"
+        return Response(303, _HTML, body="", headers={"Location": location, **_NO_STORE})
+
+    def submit_report(headers: dict[str, str], kept: dict[str, Mapping[str, list[str]]]) -> Response:
+        """The route's steps; `kept["fields"]` holds what was typed once parsed, for a 503 page."""
+        wants_json = headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
+        if settings.origin_secret and not hmac.compare_digest(
+                headers.get("x-reportal-origin", "").encode("utf-8", "surrogateescape"),
+                settings.origin_secret.encode("utf-8")):
+            logger.warning("request refused", extra={"reason": "origin-secret"})
+            counters.rejected(["origin-secret"])
+            return Response(403, _TEXT, body="Forbidden", headers=_NO_STORE)
+        fields: Mapping[str, list[str]] = {}
+        try:
+            fields = kept["fields"] = parse_form(_raw_body(app.current_event.raw_event),
+                                                 headers.get("content-type", ""))
+            origin = origin_of(headers.get("origin", ""))
+            if settings.allowed_origins and origin is not None and origin not in settings.allowed_origins:
+                logger.warning("request refused", extra={"reason": "origin-refused"})
+                counters.rejected(["origin-refused"])
+                return answer(fields, [FieldError("origin", "origin-refused")], "invalid", 403, wants_json)
+            if is_honeypot(fields):
+                logger.info("honeypot filled; nothing sent")
+                counters.count("HoneypotFilled")
+                return thanks(fields)
+            report = validate_report(fields, site)
+        except InvalidReport as exc:
+            fields = exc.fields or fields
+            codes = sorted({e.code for e in exc.errors})
+            logger.info("report refused", extra={"codes": codes})
+            counters.rejected(codes)
+            return answer(fields, exc.errors, "invalid", 400, wants_json)
+        try:
+            send_envelope(sqs, settings.queue_url, seal(report.as_envelope(), recipients))
+        except (EnvelopeError, QueueUnavailable) as exc:
+            logger.error("report not received", extra={"error": type(exc).__name__})
+            counters.count("QueueFailure", reason=type(exc).__name__)
+            return answer(fields, [FieldError("body", "queue-unavailable")], "unavailable", 503, wants_json)
+        logger.info("report accepted")
+        counters.count("ReportAccepted")
+        return thanks(fields)
 
     @app.post("/submit")
     def submit() -> Response:
-        event = app.current_event
-        headers = {k.lower(): v for k, v in (event.headers or {}).items()}
-        wants_json = headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
-        if settings.origin_secret and not hmac.compare_digest(
-                headers.get("x-reportal-origin", "").encode(), settings.origin_secret.encode()):
-            logger.warning("request refused", extra={"reason": "origin-secret"})
-            return Response(403, "text/plain; charset=utf-8", body="Forbidden", headers=_NO_STORE)
-        fields: dict[str, list[str]] = {}
+        headers = _headers(app.current_event.raw_event)
+        kept: dict[str, Mapping[str, list[str]]] = {"fields": {}}
         try:
-            fields = parse_form(_raw_body(event.raw_event), headers.get("content-type", ""))
-            report = validate_report(fields, site)
-        except InvalidReport as exc:
-            logger.info("report refused", extra={"codes": sorted({e.code for e in exc.errors})})
-            return answer_page(fields, exc.errors, "invalid", 400, wants_json)
-        if not report.honeypot:
-            try:
-                send_envelope(sqs, settings.queue_url, seal(report.as_envelope(), recipients))
-            except (EnvelopeError, QueueUnavailable) as exc:
-                logger.error("report not received", extra={"error": type(exc).__name__})
-                return answer_page(fields, [FieldError("body", "queue-unavailable")], "unavailable", 503, wants_json)
-            logger.info("report accepted")
-        else:
-            logger.info("honeypot filled; nothing sent")
-        return Response(303, _HTML, body="", headers={
-            "Location": f"/{report.portal}/{report.lang}/thanks/", **_NO_STORE})
-
-    @app.exception_handler(Exception)
-    def unexpected(exc: Exception) -> Response:
-        # Type name only: an exception's message or traceback may quote what was typed.
-        logger.error("unexpected error", extra={"error": type(exc).__name__})
-        return Response(503, "text/plain; charset=utf-8",
-                        body="Your report was not received. Please go back and try again.", headers=_NO_STORE)
+            return submit_report(headers, kept)
+        except Exception as exc:
+            # Type name only: an exception's message or traceback may quote what was typed.
+            logger.error("unexpected error", extra={"error": type(exc).__name__})
+            counters.count("UnexpectedError", reason=type(exc).__name__)
+            wants_json = headers.get("content-type", "").lower().startswith("application/json")
+            return answer(kept["fields"], [FieldError("body", "unavailable")], "unavailable", 503, wants_json)
 
     def handler(event: dict, context: Any) -> dict:
-        return app.resolve(event, context)
+        try:
+            return app.resolve(event, context)
+        except Exception as exc:  # a malformed event: the resolver itself failed
+            logger.error("unexpected error", extra={"error": type(exc).__name__})
+            return _plain(503, _NOT_RECEIVED)
 
     return handler

@@ -12,6 +12,7 @@ we are the more lenient of the two), so whatever a form allowed is accepted.
 """
 from __future__ import annotations
 
+import codecs
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -19,11 +20,11 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 from urllib.parse import parse_qs
 
-from reportal.submit.urls import MAX_URL_CHARS, UrlError, normalize_url
+from reportal.submit.urls import MAX_URL_CHARS, UrlError, normalize_url, strip_space
 
 __all__ = [
     "KINDS", "MAX_BODY_BYTES", "MAX_NOTES_CHARS", "MAX_URLS", "FieldError", "InvalidReport",
-    "QueueUnavailable", "Report", "ReportError", "parse_form", "validate_report",
+    "QueueUnavailable", "Report", "ReportError", "is_honeypot", "parse_form", "validate_report",
 ]
 
 MAX_BODY_BYTES = 64 * 1024
@@ -32,14 +33,17 @@ MAX_NOTES_CHARS = 5000
 MAX_EMAIL_CHARS = 320  # RFC 3696 §3: 64 local + @ + 255 domain
 KINDS = ("image", "video", "website", "other")
 FIELDS = ("portal", "lang", "url", "kind", "notes", "referrer", "email", "website")
+_MEDIA_TYPES = ("", "application/x-www-form-urlencoded", "application/json")
 
 
 @dataclass(frozen=True)
 class FieldError:
-    """One problem: the form `field` it concerns and a stable `code` (``url-scheme``…)."""
+    """One problem: the form `field` it concerns, a stable `code` (``url-scheme``…) and, for
+    a repeated field, the 0-based `index` of the value among those sent."""
 
     field: str
     code: str
+    index: int | None = None
 
 
 class ReportError(Exception):
@@ -49,9 +53,10 @@ class ReportError(Exception):
 class InvalidReport(ReportError):
     """The report cannot be accepted as sent (400); `errors` lists every problem found."""
 
-    def __init__(self, errors: list[FieldError]):
+    def __init__(self, errors: list[FieldError], fields: Mapping[str, list[str]] | None = None):
         super().__init__(", ".join(f"{e.field}:{e.code}" for e in errors))
         self.errors = errors
+        self.fields: Mapping[str, list[str]] = fields or {}
 
 
 class QueueUnavailable(ReportError):
@@ -89,38 +94,72 @@ def _no_surrogates(value: str) -> str:
         0xD800 <= ord(ch) <= 0xDFFF for ch in value) else value
 
 
-def parse_form(body: bytes, content_type: str) -> dict[str, list[str]]:
-    """Parse a urlencoded or JSON body into ``{field: [values]}``.
+def _charset(content_type: str) -> str:
+    """The ``charset`` parameter if Python knows it (a form may say ``windows-1252``), else UTF-8."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            try:
+                return codecs.lookup(value.strip().strip('"')).name
+            except LookupError:
+                break
+    return "utf-8"
 
-    Invalid UTF-8 becomes U+FFFD (never an error). Raises `InvalidReport` with field
-    ``body`` for a body over 64 KiB (``body-too-large``) or one that is not a JSON object
-    of strings / lists of strings (``body-invalid``).
+
+def _parse_json(body: bytes) -> dict[str, list[str]]:
+    try:
+        data = json.loads(body.decode("utf-8-sig", "replace"))
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested deeper than the stack
+        raise InvalidReport([FieldError("body", "body-invalid")]) from None
+    if not isinstance(data, dict):
+        raise InvalidReport([FieldError("body", "body-invalid")])
+    fields: dict[str, list[str]] = {}
+    errors = []
+    for key in FIELDS:  # unknown keys are ignored, never echoed
+        value = data.get(key)
+        if value is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) for v in values):
+            errors.append(FieldError(key, "field-type"))
+            continue
+        fields[key] = [_no_surrogates(v) for v in values]
+    if errors:
+        raise InvalidReport(errors, fields)
+    return fields
+
+
+def _parse_urlencoded(body: bytes, charset: str) -> dict[str, list[str]]:
+    parsed = parse_qs(body.decode(charset, "replace"), keep_blank_values=True, encoding=charset,
+                      errors="replace")
+    return {key: [_no_surrogates(v) for v in parsed[key]] for key in FIELDS if key in parsed}
+
+
+def parse_form(body: bytes, content_type: str) -> dict[str, list[str]]:
+    """Parse a urlencoded (default when the type is missing) or JSON body into
+    ``{field: [values]}`` holding only the contract's fields, repeated values in order.
+
+    Invalid UTF-8 becomes U+FFFD, never an error. Raises `InvalidReport` with field
+    ``body`` and code ``body-too-large`` (over `MAX_BODY_BYTES` bytes, DESIGN.md; the fields
+    are still parsed, up to four times that, so the answer can give them back),
+    ``body-type`` (neither form nor JSON) or ``body-invalid`` (JSON that is not an object);
+    ``field-type`` for a JSON value that is neither a string nor a list of strings.
     """
-    if len(body) > MAX_BODY_BYTES:
-        raise InvalidReport([FieldError("body", "body-too-large")])
     media = content_type.split(";")[0].strip().lower()
-    if media == "application/json":
-        try:
-            data = json.loads(body.decode("utf-8", "replace"))
-        except ValueError:
-            raise InvalidReport([FieldError("body", "body-invalid")]) from None
-        if not isinstance(data, dict):
-            raise InvalidReport([FieldError("body", "body-invalid")])
-        fields: dict[str, list[str]] = {}
-        errors = []
-        for key, value in data.items():
-            values = value if isinstance(value, list) else [value]
-            if value is None:
-                continue
-            if not all(isinstance(v, str) for v in values):
-                errors.append(FieldError(str(key), "field-type"))
-                continue
-            fields[key] = [_no_surrogates(v) for v in values]
-        if errors:
-            raise InvalidReport(errors)
-        return fields
-    text = body.decode("utf-8", "replace")
-    return parse_qs(text, keep_blank_values=True, encoding="utf-8", errors="replace")
+    if media not in _MEDIA_TYPES:
+        raise InvalidReport([FieldError("body", "body-type")])
+    too_large = len(body) > MAX_BODY_BYTES
+    if too_large and len(body) > 4 * MAX_BODY_BYTES:
+        raise InvalidReport([FieldError("body", "body-too-large")])
+    try:
+        fields = _parse_json(body) if media == "application/json" else _parse_urlencoded(body, _charset(content_type))
+    except InvalidReport as exc:
+        if too_large:
+            raise InvalidReport([FieldError("body", "body-too-large")]) from None
+        raise exc from None
+    if too_large:
+        raise InvalidReport([FieldError("body", "body-too-large")], fields)
+    return fields
 
 
 def _one(fields: Mapping[str, list[str]], name: str) -> str:
@@ -128,11 +167,79 @@ def _one(fields: Mapping[str, list[str]], name: str) -> str:
     return values[0]
 
 
+def _notes_length(notes: str) -> int:
+    # A textarea's maxlength counts a line break as one character, but the browser submits
+    # it as CRLF (HTML Living Standard, "textarea" API value vs. form submission value).
+    return len(notes.replace("\r\n", "\n"))
+
+
+def _validate_urls(fields: Mapping[str, list[str]], errors: list[FieldError]) -> list[dict[str, str]]:
+    """Every non-empty `url` value, in order; empty ones (the form's spare inputs) dropped.
+    `index` in errors is the value's position among all `url` values sent (the form input)."""
+    sent = list(enumerate(fields.get("url", [])))
+    typed = [(i, u) for i, u in sent if strip_space(u)]
+    if not typed:
+        errors.append(FieldError("url", "url-missing", 0))
+        return []
+    if len(typed) > MAX_URLS:
+        errors.append(FieldError("url", "url-too-many", typed[MAX_URLS][0]))
+    urls = []
+    for index, raw in typed:
+        if len(raw) > MAX_URL_CHARS:
+            errors.append(FieldError("url", "url-too-long", index))
+            continue
+        try:
+            normalized = normalize_url(raw)
+        except UrlError as exc:
+            errors.append(FieldError("url", exc.code, index))
+            continue
+        urls.append({"typed": normalized.typed, "normalized": normalized.normalized})
+    return urls
+
+
+def _validate_referrer(value: str, errors: list[FieldError]) -> str | None:
+    """The normalized address, or the text as typed when it is no address ("a chat group"):
+    only an active scheme or an over-long value is refused."""
+    referrer = strip_space(value) or None
+    if referrer is None:
+        return None
+    if len(value) > MAX_URL_CHARS:
+        errors.append(FieldError("referrer", "url-too-long"))
+        return None
+    try:
+        return normalize_url(referrer).normalized
+    except UrlError as exc:
+        if exc.code == "url-scheme":
+            errors.append(FieldError("referrer", exc.code))
+        return referrer
+
+
+def _validate_email(value: str, errors: list[FieldError]) -> str | None:
+    """Loose check (RFC 5321 §4.5.3.1 length; any Unicode local part, RFC 6531)."""
+    email = strip_space(value) or None
+    if email is None:
+        return None
+    local, at, domain = email.rpartition("@")
+    if len(email) > MAX_EMAIL_CHARS:
+        errors.append(FieldError("email", "email-too-long"))
+    elif not at or not local or "." not in domain.strip(".") or any(ch.isspace() for ch in email):
+        errors.append(FieldError("email", "email-invalid"))
+    return email
+
+
+def is_honeypot(fields: Mapping[str, list[str]]) -> bool:
+    """True if the hidden ``website`` field (invisible to people, filled by bots) holds text."""
+    return bool(strip_space(_one(fields, "website")))
+
+
 def validate_report(fields: Mapping[str, list[str]], site: Mapping[str, Any]) -> Report:
-    """Check every field of the form contract against `site` (portal code → {"languages"}).
+    """Check every field of the form contract (DESIGN.md) against `site`
+    (portal code → {"languages": [...]}).
 
     Returns a `Report` (``honeypot=True`` if the hidden ``website`` field was filled);
-    raises `InvalidReport` listing every bad field.
+    raises `InvalidReport` listing every bad field, in form order. Lengths are in code
+    points: url ≤ `MAX_URL_CHARS`, notes ≤ `MAX_NOTES_CHARS` (CRLF counted as one),
+    email ≤ `MAX_EMAIL_CHARS`; at most `MAX_URLS` non-empty urls.
     """
     errors: list[FieldError] = []
     portal, lang = _one(fields, "portal"), _one(fields, "lang")
@@ -140,47 +247,16 @@ def validate_report(fields: Mapping[str, list[str]], site: Mapping[str, Any]) ->
         errors.append(FieldError("portal", "portal-unknown"))
     elif lang not in site[portal]["languages"]:
         errors.append(FieldError("lang", "lang-unknown"))
-
-    urls: list[dict[str, str]] = []
-    typed = [u for u in fields.get("url", []) if u.strip()]
-    if not typed:
-        errors.append(FieldError("url", "url-missing"))
-    elif len(typed) > MAX_URLS:
-        errors.append(FieldError("url", "url-too-many"))
-    for raw in typed[:MAX_URLS] if len(typed) <= MAX_URLS else []:
-        if len(raw) > MAX_URL_CHARS:
-            errors.append(FieldError("url", "url-too-long"))
-            continue
-        try:
-            n = normalize_url(raw)
-        except UrlError as exc:
-            errors.append(FieldError("url", exc.code))
-            continue
-        urls.append({"typed": n.typed, "normalized": n.normalized})
-
+    urls = _validate_urls(fields, errors)
     kind = _one(fields, "kind") or None
     if kind is not None and kind not in KINDS:
         errors.append(FieldError("kind", "kind-invalid"))
     notes = _one(fields, "notes") or None
-    if notes is not None and len(notes) > MAX_NOTES_CHARS:
+    if notes is not None and _notes_length(notes) > MAX_NOTES_CHARS:
         errors.append(FieldError("notes", "notes-too-long"))
-    referrer = _one(fields, "referrer").strip() or None
-    if referrer is not None:
-        if len(referrer) > MAX_URL_CHARS:
-            errors.append(FieldError("referrer", "url-too-long"))
-        else:
-            try:
-                referrer = normalize_url(referrer).normalized
-            except UrlError as exc:
-                errors.append(FieldError("referrer", exc.code))
-    email = _one(fields, "email").strip() or None
-    if email is not None:
-        local, at, domain = email.rpartition("@")
-        if len(email) > MAX_EMAIL_CHARS:
-            errors.append(FieldError("email", "email-too-long"))
-        elif not at or not local or "." not in domain or any(ch.isspace() for ch in email):
-            errors.append(FieldError("email", "email-invalid"))
+    referrer = _validate_referrer(_one(fields, "referrer"), errors)
+    email = _validate_email(_one(fields, "email"), errors)
     if errors:
-        raise InvalidReport(errors)
+        raise InvalidReport(errors, fields)
     return Report(portal=portal, lang=lang, urls=urls, kind=kind, notes=notes, referrer=referrer,
-                  email=email, honeypot=bool(_one(fields, "website").strip()))
+                  email=email, honeypot=is_honeypot(fields))

@@ -28,7 +28,8 @@ MESSAGES: dict[str, str] = {
     "body-too-large": N_("Your report is too long to send. Please shorten your notes."),
     "body-invalid": N_("We could not read the form. Please try again."),
     "field-type": N_("We could not read the form. Please try again."),
-    "origin-refused": N_("We could not read the form. Please try again."),
+    "body-type": N_("We could not read the form. Please try again."),
+    "origin-refused": N_("This form was sent from another website. Open the reporting portal directly and send your report from there."),
 }
 
 # The form control each field's error links to (ids in templates/report.html).

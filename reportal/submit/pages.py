@@ -6,6 +6,7 @@ success does not pay for them.
 """
 from __future__ import annotations
 
+import html
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -19,10 +20,12 @@ __all__ = ["load_site", "render_form_page"]
 
 _LIMITS = {"url-too-long": MAX_URL_CHARS, "url-too-many": MAX_URLS, "notes-too-long": MAX_NOTES_CHARS,
            "email-too-long": MAX_EMAIL_CHARS}
-_FALLBACK = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+_FALLBACK = ("<!doctype html><html lang=\"en\" dir=\"ltr\"><head><meta charset=\"utf-8\">"
+             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
              "<meta name=\"referrer\" content=\"no-referrer\"><title>Reporting portal</title></head>"
              "<body><main><h1>This reporting portal does not exist</h1>"
-             "<p><a href=\"/\">Choose your country</a></p></main></body></html>")
+             "<p>Your report was not sent. <a href=\"/\">Choose your country</a> and send it again "
+             "from its reporting page.</p>{typed}</main></body></html>")
 
 
 def load_site(data_dir: Path) -> dict[str, Any]:
@@ -52,6 +55,39 @@ def _values(fields: Mapping[str, list[str]]) -> dict[str, Any]:
             "email": one("email")}
 
 
+def _fallback(fields: Mapping[str, list[str]]) -> str:
+    """The unknown-portal page (English, the hotline's default): what was typed, to copy."""
+    typed = [v for name in ("url", "notes", "referrer") for v in fields.get(name, []) if v.strip()]
+    if not typed:
+        return _FALLBACK.format(typed="")
+    text = html.escape("\n".join(typed))
+    return _FALLBACK.format(typed=f"<label for=\"typed\">What you typed</label>"
+                                  f"<textarea id=\"typed\" readonly rows=\"6\" dir=\"auto\">{text}</textarea>")
+
+
+def _with_limit(text: str, source: str, limit: int, locale: str) -> str:
+    """Put `limit`, written the locale's way (CLDR), into a translated message; fall back to
+    the English source if a translation's placeholder is broken."""
+    from babel.core import UnknownLocaleError
+    from babel.numbers import format_decimal
+
+    try:
+        number = format_decimal(limit, locale=locale)
+    except (UnknownLocaleError, ValueError):
+        number = str(limit)
+    try:
+        return text % {"max": number}
+    except (KeyError, ValueError, TypeError):
+        return source % {"max": number}
+
+
+def _target(error: FieldError) -> str:
+    """The id of the form control an error links to (templates/report.html)."""
+    if error.field == "url" and error.index:
+        return f"url-{error.index + 1}"
+    return TARGETS.get(error.field, "url")
+
+
 def render_form_page(site: Mapping[str, Any], data_dir: Path, fields: Mapping[str, list[str]],
                      errors: list[FieldError], status: str) -> str:
     """The report page for the reporter's portal and language (its default language if the
@@ -59,20 +95,21 @@ def render_form_page(site: Mapping[str, Any], data_dir: Path, fields: Mapping[st
     or "unavailable". An unknown portal gets a short page pointing to the portal list."""
     portal = (fields.get("portal") or [""])[0]
     if portal not in site:
-        return _FALLBACK
+        return _fallback(fields)
     lang = (fields.get("lang") or [""])[0]
     if lang not in site[portal]["languages"]:
         lang = site[portal]["languages"][0]
-    env, translations = _environment(data_dir, lang.replace("-", "_"))
+    locale = lang.replace("-", "_")
+    env, translations = _environment(data_dir, locale)
     shown = []
     for error in errors:
         if error.field in ("portal", "lang"):
             continue
         text = translations.gettext(MESSAGES.get(error.code, MESSAGES["body-invalid"]))
         if error.code in _LIMITS:
-            text = text % {"max": _LIMITS[error.code]}
-        shown.append({"field": error.field, "code": error.code, "message": text,
-                      "target": TARGETS.get(error.field, "url")})
+            text = _with_limit(text, MESSAGES[error.code], _LIMITS[error.code], locale)
+        shown.append({"field": error.field, "code": error.code, "message": text, "index": error.index or 0,
+                      "target": _target(error)})
     context = dict(site[portal]["contexts"][lang], page="report", alternates=[], switcher=[],
                    form={"status": status, "errors": shown, "values": _values(fields)})
     return env.get_template("report.html").render(context)
