@@ -10,17 +10,15 @@ Each mistake is a `ConfigProblem`; all of them are raised together in one `Confi
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
-from inspect import isclass
 from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pyrage import x25519
 
 from reportal.site.logos import logo_problems
+from reportal.site.problems import ConfigError, ConfigProblem, Locator, key_text, schema_message, unknown_key
 from reportal.site.rules import check_https, check_language, check_phone, check_territory
 from reportal.site.yamlload import KeyPath, YamlDocument, load_yaml
 
@@ -31,34 +29,6 @@ __all__ = [
 
 # Page texts a portal may override, per language (templates use `texts.<key>`).
 TEXT_KEYS = ("intro",)
-
-
-@dataclass(frozen=True)
-class ConfigProblem:
-    """One mistake in an input file: ``sites/bz.yaml:12: languages[1]: message``.
-
-    `line` is 1-based (0 when a problem concerns a whole file). `severity` is "error" (the build
-    stops, nothing is written) or "warning" (printed; `--strict` turns warnings into errors).
-    Any build step may report warnings this way, e.g. incomplete gettext catalogs.
-    """
-
-    file: str
-    line: int
-    key: str
-    message: str
-    severity: Literal["error", "warning"] = "error"
-
-    def __str__(self) -> str:
-        label = "warning: " if self.severity == "warning" else ""
-        return f"{self.file}:{self.line}: {self.key}: {label}{self.message}"
-
-
-class ConfigError(Exception):
-    """Raised with every problem found (errors, or warnings under `--strict`); nothing is written."""
-
-    def __init__(self, problems: list[ConfigProblem]):
-        self.problems = sorted(set(problems), key=lambda p: (p.file, p.line, p.key, p.message))
-        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 def _check_recipient(value: str) -> str:
@@ -103,12 +73,6 @@ class HelpEntry(_Model):
     phone: Phone | None = None
     url: Https | None = None
 
-    @model_validator(mode="after")
-    def _phone_or_url(self) -> HelpEntry:
-        if self.phone is None and self.url is None:
-            raise ValueError("give a phone number, an https URL or both")
-        return self
-
 
 class Portal(_Model):
     """One national portal: ISO 3166-1 alpha-2 `code`, BCP 47 `languages` (first = default)."""
@@ -144,86 +108,7 @@ def _merge(base: Any, over: Any) -> Any:
     return over
 
 
-def _key(path: KeyPath) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "-"
-
-
-class _Source:
-    """The two files a merged portal comes from; says where a key path was written."""
-
-    def __init__(self, portal: tuple[str, YamlDocument], defaults: tuple[str, YamlDocument] | None):
-        self.files = [portal] + ([defaults] if defaults else [])
-
-    def locate(self, path: KeyPath) -> tuple[str, YamlDocument, int]:
-        """The file, document and line of `path`, or of its nearest written parent."""
-        for end in range(len(path), -1, -1):
-            for name, doc in self.files:
-                if path[:end] in doc.lines:
-                    return name, doc, doc.lines[path[:end]]
-        name, doc = self.files[0]
-        return name, doc, 1
-
-    def problem(self, path: KeyPath, message: str, severity: str = "error") -> ConfigProblem:
-        name, _, line = self.locate(path)
-        return ConfigProblem(name, line, _key(path), message, severity)  # type: ignore[arg-type]
-
-
-def _unwrap(kind: Any) -> Any:
-    while get_origin(kind) in (Union, UnionType, Annotated):
-        kind = next(a for a in get_args(kind) if a is not type(None))
-    return kind
-
-
-def _is_model(kind: Any) -> bool:
-    return isclass(kind) and issubclass(kind, BaseModel)
-
-
-def _fields_at(path: KeyPath) -> list[str]:
-    """Valid keys of the model found at `path` in `Portal` ([] where keys are free)."""
-    kind: Any = Portal
-    for part in path:
-        if _is_model(kind):
-            field = kind.model_fields.get(str(part))
-            kind = _unwrap(field.annotation) if field else None
-        elif get_origin(kind) in (list, dict):
-            kind = _unwrap(get_args(kind)[-1])
-        else:
-            return []
-    return list(kind.model_fields) if _is_model(kind) else []
-
-
-def _unknown(key: str, valid: list[str], what: str = "key") -> str:
-    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
-    if close:
-        return f"unknown {what} {key!r}; did you mean {close[0]!r}?"
-    return f"unknown {what} {key!r}; valid here: {', '.join(valid)}"
-
-
-def _message(err: Any, path: KeyPath, doc: YamlDocument) -> str:
-    kind = err["type"]
-    if kind in ("string_type", "literal_error") and path in doc.traps:
-        return doc.traps[path].message
-    if kind == "extra_forbidden":
-        return _unknown(str(path[-1]), _fields_at(path[:-1]))
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "literal_error":
-        return f"must be one of {err['ctx']['expected'].replace(' or ', ', ')}, not {err['input']!r}"
-    if kind == "too_short":
-        return "list at least one"
-    if kind == "value_error":
-        return str(err["ctx"]["error"])
-    if kind in ("string_type", "list_type", "dict_type", "model_type"):
-        wanted = {"string_type": "text", "list_type": "a list", "dict_type": "a mapping",
-                  "model_type": "a mapping"}[kind]
-        return f"expected {wanted}, found {type(err['input']).__name__}"
-    return err["msg"]
-
-
-def _schema_problems(data: dict[str, Any], source: _Source) -> tuple[Portal | None, list[ConfigProblem]]:
+def _schema_problems(data: dict[str, Any], source: Locator) -> tuple[Portal | None, list[ConfigProblem]]:
     try:
         return Portal.model_validate(data), []
     except ValidationError as exc:
@@ -231,7 +116,7 @@ def _schema_problems(data: dict[str, Any], source: _Source) -> tuple[Portal | No
         for err in exc.errors():
             path = tuple(part for part in err["loc"] if part != "[key]")
             _, doc, _ = source.locate(path)
-            problems.append(source.problem(path, _message(err, path, doc)))
+            problems.append(source.problem(path, schema_message(Portal, err, path, doc)))
         return None, problems
 
 
@@ -248,7 +133,15 @@ def _texts_of(data: dict[str, Any]) -> list[tuple[KeyPath, Any]]:
     return found
 
 
-def _cross_check(data: dict[str, Any], stem: str, sites: Path, source: _Source) -> list[ConfigProblem]:
+def _valid_language(tag: str) -> bool:
+    try:
+        check_language(tag)
+    except ValueError:
+        return False
+    return True
+
+
+def _cross_check(data: dict[str, Any], stem: str, sites: Path, source: Locator) -> list[ConfigProblem]:
     """Rules spanning keys or files, on the raw merged data (so they run even when the schema
     fails elsewhere): code = file name, text coverage of every language, logos on disk."""
     out: list[ConfigProblem] = []
@@ -257,13 +150,19 @@ def _cross_check(data: dict[str, Any], stem: str, sites: Path, source: _Source) 
         out.append(source.problem(("code",), f"{code!r} does not match the file name {stem}.yaml; "
                                              f"the file is named after its code"))
     raw_langs = data.get("languages")
-    langs = [t for t in raw_langs if isinstance(t, str)] if isinstance(raw_langs, list) else []
-    for i, tag in enumerate(langs):
-        if tag in langs[:i]:
+    raw_langs = raw_langs if isinstance(raw_langs, list) else []
+    langs = [t for t in raw_langs if isinstance(t, str) and _valid_language(t)]
+    all_valid = len(langs) == len(raw_langs)
+    for i, tag in enumerate(raw_langs):
+        if tag in raw_langs[:i]:
             out.append(source.problem(("languages", i), f"{tag!r} is listed twice"))
+    help_entries = data.get("help")
+    for i, entry in enumerate(help_entries if isinstance(help_entries, list) else []):
+        if isinstance(entry, dict) and entry.get("phone") is None and entry.get("url") is None:
+            out.append(source.problem(("help", i), "give a phone number, an https URL or both"))
     for path, per_lang in _texts_of(data):
         if path[0] == "texts" and path[1] not in TEXT_KEYS:
-            out.append(source.problem(path, _unknown(str(path[1]), list(TEXT_KEYS), "text")))
+            out.append(source.problem(path, unknown_key(str(path[1]), list(TEXT_KEYS), "text")))
             continue
         if not isinstance(per_lang, dict):
             continue
@@ -271,7 +170,7 @@ def _cross_check(data: dict[str, Any], stem: str, sites: Path, source: _Source) 
         if missing:
             out.append(source.problem(path, f"no text for {', '.join(missing)}; "
                                             f"give one in every portal language"))
-        for tag in per_lang:
+        for tag in per_lang if all_valid else ():
             if tag not in langs:
                 out.append(source.problem(path + (tag,), f"{tag!r} is not a language of this portal "
                                                          f"({', '.join(langs)}); it is never shown", "warning"))
@@ -285,7 +184,7 @@ def _cross_check(data: dict[str, Any], stem: str, sites: Path, source: _Source) 
 
 def _read(path: Path, name: str, problems: list[ConfigProblem]) -> YamlDocument:
     doc = load_yaml(path.read_text(encoding="utf-8"))
-    problems.extend(ConfigProblem(name, p.line, _key(p.path), p.message) for p in doc.problems)
+    problems.extend(ConfigProblem(name, p.line, key_text(p.path), p.message) for p in doc.problems)
     if doc.data is None and not doc.problems:
         doc.data = {}
     if doc.data is not None and not isinstance(doc.data, dict):
@@ -320,7 +219,7 @@ def load_config(sites: Path, only: list[str] | None = None) -> LoadedConfig:
         doc = _read(path, str(path), problems)
         if doc.data is None or (defaults and defaults[1].data is None):
             continue
-        source = _Source((str(path), doc), defaults)
+        source = Locator((str(path), doc), defaults)
         data = _merge(defaults[1].data if defaults else {}, doc.data)
         portal, found = _schema_problems(data, source)
         problems.extend(found)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 __all__ = ["KeyPath", "Trap", "YamlDocument", "YamlProblem", "load_yaml"]
 
