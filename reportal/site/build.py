@@ -9,10 +9,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportal.site.catalogs import compile_catalog, locale_id
+from reportal.site.catalogs import catalog_path, check_catalogs, compile_catalog, locale_id
 from reportal.site.config import ConfigError, ConfigProblem, Portal, load_config
 from reportal.site.output import WriteStats, add_file, write_output
-from reportal.site.pages import plan_pages, portal_context
+from reportal.site.pages import plan_pages, portal_context, portal_languages
 from reportal.site.render import make_environment, render_page
 
 __all__ = ["BuildResult", "Paths", "build", "function_files"]
@@ -57,8 +57,8 @@ def function_files(portals: list[Portal], paths: Paths, css: str) -> dict[str, b
     `site.json` (portal → languages and render contexts), the form templates and `.mo` catalogs."""
     site = {
         p.code: {
-            "languages": list(p.languages),
-            "contexts": {lang: portal_context(p, lang, css) for lang in p.languages},
+            "languages": portal_languages(p),
+            "contexts": {lang: portal_context(p, lang, css) for lang in portal_languages(p)},
         }
         for p in portals
     }
@@ -66,10 +66,10 @@ def function_files(portals: list[Portal], paths: Paths, css: str) -> dict[str, b
     add_file(files, "site.json", json.dumps(site, ensure_ascii=False, sort_keys=True, indent=1).encode())
     for name in FUNCTION_TEMPLATES:
         add_file(files, f"templates/{name}", (paths.templates / name).read_bytes())
-    langs = sorted({lang for p in portals for lang in p.languages})
-    for lang in langs:
-        po = paths.translations / locale_id(lang) / "LC_MESSAGES" / "messages.po"
-        if po.exists():
+    langs = sorted({lang for p in portals for lang in portal_languages(p)})
+    for lang in langs:  # each under its own locale id, so gettext finds it without fallback
+        po = catalog_path(paths.translations, lang)
+        if po is not None:
             add_file(files, f"locale/{locale_id(lang)}/LC_MESSAGES/messages.mo", compile_catalog(po))
     return files
 
@@ -84,6 +84,14 @@ def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = 
     """
     loaded = load_config(paths.sites, only)
     portals, warnings = loaded.portals, list(loaded.warnings)
+    usage: dict[str, list[str]] = {}
+    for portal in portals:
+        for lang in portal_languages(portal):
+            usage.setdefault(lang, []).append(portal.code)
+    catalog_problems = check_catalogs(paths.translations, usage)
+    if any(p.severity == "error" for p in catalog_problems):
+        raise ConfigError([p for p in catalog_problems if p.severity == "error"])
+    warnings += catalog_problems
     css_path, css = _css(paths)
     pages = plan_pages(portals, css_path)
     envs = {}

@@ -2,19 +2,39 @@
 
 Catalogs live in `translations/<locale>/LC_MESSAGES/messages.po` (Babel's layout, locale
 with an underscore, e.g. `pt_BR`); portal config and HTML use BCP 47 tags (`pt-BR`).
+English is the source language: every msgid is English text, so English needs no catalog
+and is complete by definition. A tag without a catalog of its own falls back to its parent
+(`pt-BR` → `pt`, `zh-Hans-CN` → `zh-Hans` → `zh`), as gettext does.
+
+A catalog's header field `X-Reviewed-By-Native-Speaker` says whether a native speaker has
+checked it: `no` (or the field missing) makes `check_catalogs` warn; any other value (a
+name, a date) counts as reviewed. `pybabel update` drops header fields Babel does not know,
+so `make messages` updates catalogs with `update_catalogs`, which keeps them.
 """
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_locale_identifier, parse_locale
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
+from babel.messages.pofile import PoFileParser, read_po, write_po
+from babel.support import NullTranslations, Translations
 
-__all__ = ["Language", "compile_catalog", "country_name", "language", "load_translations", "locale_id"]
+from reportal.site.config import ConfigProblem
+
+__all__ = [
+    "REVIEW_HEADER", "SOURCE_LANGUAGE", "Language", "bcp47", "catalog_path", "check_catalogs",
+    "compile_catalog", "country_name", "is_source", "language", "load_translations", "locale_id",
+    "read_catalog", "update_catalogs",
+]
+
+SOURCE_LANGUAGE = "en"
+REVIEW_HEADER = "X-Reviewed-By-Native-Speaker"
 
 
 @dataclass(frozen=True)
@@ -26,19 +46,31 @@ class Language:
     native: str
 
 
+def bcp47(tag: str) -> str:
+    """Canonical BCP 47 spelling of `tag` (RFC 5646 §2.1.1 case conventions): underscores
+    become hyphens, language lowercase, script title case, region uppercase; "pt_br" →
+    "pt-BR", "zh_hant_tw" → "zh-Hant-TW". Scripts and regions are kept, never resolved
+    away. Raises `ValueError` if the tag is not well formed."""
+    parts = parse_locale(tag.replace("_", "-"), sep="-")
+    return get_locale_identifier(parts[:4], sep="-")
+
+
 def locale_id(tag: str) -> str:
     """BCP 47 tag → Babel/gettext locale id: "pt-BR" → "pt_BR"."""
-    return tag.replace("-", "_")
+    return bcp47(tag).replace("-", "_")
 
 
 def language(tag: str) -> Language:
-    """CLDR data for `tag`; raises `ValueError` if CLDR does not know it."""
+    """CLDR data for `tag` (any case, `-` or `_`); `tag` of the result is canonical BCP 47.
+
+    Raises `ValueError` if CLDR does not know the tag."""
     try:
-        loc = Locale.parse(locale_id(tag))
+        canonical = bcp47(tag)
+        loc = Locale.parse(canonical.replace("-", "_"))
     except (UnknownLocaleError, ValueError) as exc:
         raise ValueError(f"{tag!r} is not a BCP 47 tag CLDR knows") from exc
-    native = loc.get_display_name(loc) or tag
-    return Language(tag=tag, dir=loc.text_direction, native=native[:1].upper() + native[1:])
+    native = loc.get_display_name(loc) or canonical
+    return Language(tag=canonical, dir=loc.text_direction, native=native[:1].upper() + native[1:])
 
 
 def country_name(code: str, tag: str) -> str:
@@ -47,18 +79,144 @@ def country_name(code: str, tag: str) -> str:
     return loc.territories.get(code.upper(), code.upper())
 
 
+def is_source(tag: str) -> bool:
+    """True if `tag` is a variety of the source language (English), which needs no catalog."""
+    return bcp47(tag).split("-")[0] == SOURCE_LANGUAGE
+
+
+def catalog_path(translations_dir: Path, tag: str) -> Path | None:
+    """The `.po` file serving `tag`: its own, else its parent's (subtags dropped from the
+    end, as gettext falls back); None if there is none (English then shows its msgids)."""
+    parts = locale_id(tag).split("_")
+    for end in range(len(parts), 0, -1):
+        po = translations_dir / "_".join(parts[:end]) / "LC_MESSAGES" / "messages.po"
+        if po.is_file():
+            return po
+    return None
+
+
+class _Catalog(Catalog):
+    """A Babel catalog that keeps `X-…` header fields; Babel's own drops them on write."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self.extra_headers: dict[str, str] = {}
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def _get_headers(self) -> list[tuple[str, str]]:
+        headers = Catalog._get_mime_headers(self)  # ends with "Generated-By", whose value ends in "\n"
+        return headers[:-1] + sorted(self.extra_headers.items()) + headers[-1:]
+
+    def _set_headers(self, headers: object) -> None:
+        headers = list(headers)  # type: ignore[call-overload]
+        Catalog._set_mime_headers(self, headers)
+        self.extra_headers.update((k, v) for k, v in headers if k.lower().startswith("x-"))
+
+    mime_headers = property(_get_headers, _set_headers)  # type: ignore[assignment]
+
+
+def read_catalog(po_path: Path) -> Catalog:
+    """Parse `translations/<locale>/LC_MESSAGES/messages.po`, keeping `X-…` header fields
+    in `.extra_headers` (dict). Each message's `lineno` is its line in the file."""
+    catalog = _Catalog(locale=po_path.parent.parent.name)
+    with po_path.open("rb") as fh:
+        PoFileParser(catalog).parse(fh)
+    return catalog
+
+
 def compile_catalog(po_path: Path) -> bytes:
     """Compile one `.po` file to `.mo` bytes (fuzzy entries left out, as msgfmt does)."""
-    with po_path.open("rb") as fh:
-        catalog = read_po(fh, locale=po_path.parent.parent.name)
     buf = io.BytesIO()
-    write_mo(buf, catalog, use_fuzzy=False)
+    write_mo(buf, read_catalog(po_path), use_fuzzy=False)
     return buf.getvalue()
 
 
-def load_translations(translations_dir: Path, tag: str) -> Translations:
-    """Gettext translations for `tag` from `translations/`; English source text if none."""
-    po = translations_dir / locale_id(tag) / "LC_MESSAGES" / "messages.po"
-    if not po.exists():
-        return Translations()  # type: ignore[return-value]
+def load_translations(translations_dir: Path, tag: str) -> NullTranslations:
+    """Gettext translations serving `tag` (see `catalog_path`); without a catalog the
+    translations return the English msgids unchanged."""
+    po = catalog_path(translations_dir, tag)
+    if po is None:
+        return NullTranslations()
     return Translations(io.BytesIO(compile_catalog(po)))
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _check_one(po: Path, tag: str, template: Catalog) -> list[ConfigProblem]:
+    where = str(po)
+    catalog = read_catalog(po)
+    problems = []
+    if catalog.extra_headers.get(REVIEW_HEADER, "no").strip().lower() in ("", "no"):
+        problems.append(ConfigProblem(where, 1, tag, f"not reviewed by a native speaker ({REVIEW_HEADER}: "
+                                      "no); have one read it before a portal in this language launches",
+                                      "warning"))
+    for wanted in template:
+        if not wanted.id:
+            continue
+        found = catalog.get(wanted.id, wanted.context)
+        shown = wanted.id if isinstance(wanted.id, str) else wanted.id[0]
+        line = (found.lineno or 0) if found is not None else 0
+        strings = [] if found is None else [found.string] if isinstance(found.string, str) else list(found.string)
+        if not strings or not all(strings):
+            problems.append(ConfigProblem(where, line, tag, f"untranslated (shown in English): {shown!r}", "warning"))
+            continue
+        if found.fuzzy:
+            problems.append(ConfigProblem(where, line, tag, f"fuzzy, so shown in English: {shown!r}", "warning"))
+            continue
+        names = set(_PLACEHOLDER.findall(shown))
+        for string in strings:
+            try:
+                string % dict.fromkeys(names, "")
+                ok = set(_PLACEHOLDER.findall(string)) == names
+            except (ValueError, TypeError, KeyError):
+                ok = False
+            if not ok:
+                problems.append(ConfigProblem(where, line, tag, f"translation of {shown!r} must hold exactly the "
+                                              f"placeholders {sorted(names)} (write %% for a literal %)"))
+    return problems
+
+
+def check_catalogs(translations_dir: Path, usage: dict[str, list[str]]) -> list[ConfigProblem]:
+    """Check the catalog serving each language in `usage` (BCP 47 tag → portal codes using it)
+    against the template `translations_dir/messages.pot`.
+
+    Warnings (severity "warning"; errors under `--strict`): a language without a catalog, each
+    untranslated or fuzzy message (named, with its line), a catalog no native speaker has
+    reviewed. Errors: a translation whose `%(name)s` placeholders differ from its msgid's, or
+    that Python %-formatting rejects, since rendering it would fail. English needs no catalog.
+    """
+    with (translations_dir / "messages.pot").open("rb") as fh:
+        template = read_po(fh)
+    problems: list[ConfigProblem] = []
+    checked: set[Path] = set()
+    for tag in sorted(usage):
+        po = catalog_path(translations_dir, tag)
+        if po is None:
+            if not is_source(tag):
+                wanted = translations_dir / locale_id(tag) / "LC_MESSAGES" / "messages.po"
+                problems.append(ConfigProblem(
+                    str(wanted), 0, tag, f"no catalog for this language (portals: {', '.join(sorted(usage[tag]))}), "
+                    f"so its pages are in English; create it with `pybabel init -i {translations_dir}/messages.pot "
+                    f"-d {translations_dir} -l {locale_id(tag)}` and translate it", "warning"))
+        elif po not in checked:
+            checked.add(po)
+            problems.extend(_check_one(po, tag, template))
+    return problems
+
+
+def update_catalogs(pot: Path, translations_dir: Path) -> list[Path]:
+    """Update every catalog under `translations_dir` from template `pot`, as `pybabel update
+    --no-fuzzy-matching` does, but keeping `X-…` header fields. Returns the files written."""
+    with pot.open("rb") as fh:
+        template = read_po(fh)
+    written = []
+    for po in sorted(translations_dir.glob("*/LC_MESSAGES/messages.po")):
+        catalog = read_catalog(po)
+        catalog.update(template, no_fuzzy_matching=True)
+        buf = io.BytesIO()
+        write_po(buf, catalog, width=76)
+        if buf.getvalue() != po.read_bytes():
+            po.write_bytes(buf.getvalue())
+            written.append(po)
+    return written
+

@@ -3,6 +3,11 @@
 A `Page` is what one output file needs: its path under `dist/`, the template, the
 language and a JSON-serializable context. Templates display the context; they compute
 nothing. The function renders its 400/503 pages from the same contexts (`function_data`).
+
+Languages are ordered default first, then the others sorted by tag (`portal_languages`),
+so the output does not depend on the order of a portal's non-default languages. Every
+page but a 404 carries one absolute alternate per language of the portal plus
+`x-default` (the default language's page); every language has its own 404 page.
 """
 from __future__ import annotations
 
@@ -10,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from reportal.site.catalogs import country_name, language
+from reportal.site.catalogs import SOURCE_LANGUAGE, country_name, language
 from reportal.site.config import Portal
 
-__all__ = ["EMPTY_FORM", "KINDS", "Page", "portal_context", "plan_pages"]
+__all__ = ["EMPTY_FORM", "KINDS", "Page", "plan_pages", "portal_context", "portal_languages"]
 
 # The report form as the static page shows it; the function fills in what a reporter typed.
 EMPTY_FORM: dict[str, Any] = {
@@ -41,6 +46,12 @@ class Page:
     context: dict[str, Any] = field(hash=False, compare=False)
 
 
+def portal_languages(portal: Portal) -> list[str]:
+    """The portal's languages as canonical BCP 47 tags: the default first, then the rest sorted."""
+    tags = [language(tag).tag for tag in portal.languages]
+    return tags[:1] + sorted(tags[1:])
+
+
 def _href(code: str, lang: str, kind: str) -> str:
     suffix = KINDS[kind][1].removesuffix("index.html")
     return f"/{code}/{lang}/{suffix}"
@@ -51,7 +62,7 @@ def portal_context(portal: Portal, lang: str, css: str) -> dict[str, Any]:
     meta = language(lang)
     texts = {key: per_lang[lang] for key, per_lang in portal.texts.items() if lang in per_lang}
     return {
-        "lang": lang,
+        "lang": meta.tag,
         "dir": meta.dir,
         "css": css,
         "base_url": portal.base_url.rstrip("/"),
@@ -60,7 +71,7 @@ def portal_context(portal: Portal, lang: str, css: str) -> dict[str, Any]:
         "portal": {
             "code": portal.code,
             "name": country_name(portal.code, lang),
-            "languages": list(portal.languages),
+            "languages": portal_languages(portal),
             "partners": [
                 {"name": p.name, "url": p.url, "logo": f"/logos/{PurePosixPath(p.logo).name}" if p.logo else None}
                 for p in portal.partners
@@ -75,12 +86,14 @@ def portal_context(portal: Portal, lang: str, css: str) -> dict[str, Any]:
 
 
 def _alternates(portal: Portal, base: str, kind: str) -> list[dict[str, str]]:
+    """One alternate per language (sorted by tag) plus x-default; `href` absolute, `path` local."""
+    tags = portal_languages(portal)
     alts = [
         {"hreflang": tag, "href": base + _href(portal.code, tag, kind), "path": _href(portal.code, tag, kind),
-         "native": language(tag).native}
-        for tag in sorted(portal.languages)
+         "native": language(tag).native, "dir": language(tag).dir}
+        for tag in sorted(tags)
     ]
-    alts.append({"hreflang": "x-default", "href": base + _href(portal.code, portal.default_language, kind)})
+    alts.append({"hreflang": "x-default", "href": base + _href(portal.code, tags[0], kind)})
     return alts
 
 
@@ -88,8 +101,10 @@ def plan_pages(portals: list[Portal], css: str) -> list[Page]:
     """Every page of every portal in every language, plus `/<cc>/` and the root index."""
     pages: list[Page] = []
     for portal in portals:
+        contexts: dict[str, dict[str, Any]] = {}
         base = portal.base_url.rstrip("/")
-        for lang in portal.languages:
+        tags = portal_languages(portal)
+        for lang in tags:
             shared = portal_context(portal, lang, css)
             for kind, (template, rel) in KINDS.items():
                 ctx = dict(shared, page=kind, switcher=[], alternates=[], form=EMPTY_FORM)
@@ -98,19 +113,20 @@ def plan_pages(portals: list[Portal], css: str) -> list[Page]:
                     ctx["alternates"] = alts
                     ctx["switcher"] = [a for a in alts if a["hreflang"] not in ("x-default", lang)]
                 pages.append(Page(f"{portal.code}/{lang}/{rel}", template, lang, ctx))
-        default = portal.default_language
-        for kind in ("report", "404"):
+                if lang == tags[0]:
+                    contexts[kind] = ctx
+        for kind in ("report", "404"):  # /<cc>/ and its 404 are the default language's
             template, rel = KINDS[kind]
-            src = next(p for p in pages if p.path == f"{portal.code}/{default}/{rel}")
-            pages.append(Page(f"{portal.code}/{rel}", template, default, src.context))
+            pages.append(Page(f"{portal.code}/{rel}", template, tags[0], contexts[kind]))
     listing = [
         {"code": p.code, "href": f"/{p.code}/", "names": [
-            {"lang": t, "dir": language(t).dir, "name": country_name(p.code, t)} for t in p.languages
+            {"lang": t, "dir": language(t).dir, "name": country_name(p.code, t)} for t in portal_languages(p)
         ]}
-        for p in portals
+        for p in sorted(portals, key=lambda p: p.code)
     ]
-    root = {"lang": "en", "dir": "ltr", "css": css, "portals": listing, "page": "index",
+    source = language(SOURCE_LANGUAGE)
+    root = {"lang": source.tag, "dir": source.dir, "css": css, "portals": listing, "page": "index",
             "alternates": [], "switcher": []}
-    pages.append(Page("index.html", "index.html", "en", root))
-    pages.append(Page("404.html", "root404.html", "en", root))
+    pages.append(Page("index.html", "index.html", source.tag, root))
+    pages.append(Page("404.html", "root404.html", source.tag, root))
     return pages

@@ -1,22 +1,52 @@
 """Render pages with Jinja2: one environment per language, gettext through Babel catalogs.
 
 Autoescaping is on for every template whatever its file name, and a missing context key
-is an error (`StrictUndefined`), so a translation holding `"`, `<` or `&` cannot break
-an attribute and a typo in a template fails the build.
+is an error (`StrictUndefined`), so a typo in a template fails the build.
+
+Translations are text, never HTML: Jinja's newstyle gettext would mark a translated string
+safe, so a msgstr holding `"`, `<` or `&` could break an attribute or the form. The gettext
+callables installed here escape the translated text first; `%(name)s` values are escaped
+by Jinja as usual. Translators therefore write plain text (`&` is shown as `&`).
 """
 from __future__ import annotations
 
+from gettext import NullTranslations
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 from reportal.site.catalogs import load_translations
 
-__all__ = ["make_environment", "render_page"]
+__all__ = ["install_translations", "make_environment", "render_page"]
+
+
+def install_translations(env: Environment, translations: NullTranslations) -> None:
+    """Install `translations` into `env` (newstyle gettext) so every translated string is
+    HTML-escaped text: `_()`, `ngettext()`, `pgettext()` and `{% trans %}` all return `Markup`
+    of the escaped msgstr. Use this for every environment that renders portal pages."""
+
+    def gettext(message: str) -> Markup:
+        return escape(translations.gettext(message))
+
+    def ngettext(singular: str, plural: str, n: int) -> Markup:
+        return escape(translations.ngettext(singular, plural, n))
+
+    def pgettext(context: str, message: str) -> Markup:
+        return escape(translations.pgettext(context, message))
+
+    def npgettext(context: str, singular: str, plural: str, n: int) -> Markup:
+        return escape(translations.npgettext(context, singular, plural, n))
+
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext)
 
 
 def make_environment(templates: Path, translations: Path, lang: str) -> Environment:
-    """A Jinja2 environment for BCP 47 `lang` with its gettext catalog installed."""
+    """A Jinja2 environment for BCP 47 `lang` with its gettext catalog installed (English
+    msgids when the language has none). Autoescape is `True`, not `select_autoescape`, so it
+    holds for every template name (`.html`, `.txt`, `.svg`, …)."""
     env = Environment(
         loader=FileSystemLoader(str(templates)),
         autoescape=True,
@@ -27,10 +57,10 @@ def make_environment(templates: Path, translations: Path, lang: str) -> Environm
         keep_trailing_newline=True,
     )
     env.policies["ext.i18n.trimmed"] = True
-    env.install_gettext_translations(load_translations(translations, lang), newstyle=True)  # type: ignore[attr-defined]
+    install_translations(env, load_translations(translations, lang))
     return env
 
 
-def render_page(env: Environment, template: str, context: dict) -> bytes:
+def render_page(env: Environment, template: str, context: dict[str, Any]) -> bytes:
     """Render `template` with `context` to UTF-8 bytes."""
     return env.get_template(template).render(context).encode("utf-8")
