@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
-from pyrage import x25519
+from pyrage import RecipientError, x25519
 
 from reportal.site.logos import logo_problems
 from reportal.site.problems import ConfigError, ConfigProblem, Locator, key_text, schema_message, unknown_key
-from reportal.site.rules import check_https, check_language, check_phone, check_territory
+from reportal.site.rules import check_https, check_language, check_phone, check_territory, territory_codes
 from reportal.site.yamlload import KeyPath, YamlDocument, load_yaml
 
 __all__ = [
@@ -32,9 +32,13 @@ TEXT_KEYS = ("intro",)
 
 
 def _check_recipient(value: str) -> str:
+    """An age X25519 recipient; a secret key pasted here is refused without quoting it."""
+    if value.strip().upper().startswith("AGE-SECRET-KEY-"):
+        raise ValueError("this is an age secret key (not shown): give its public recipient (age1…) "
+                         "and treat the key as leaked")
     try:
         x25519.Recipient.from_str(value)
-    except ValueError:
+    except (RecipientError, ValueError):
         raise ValueError(f"{value!r} is not an age public key (age1…)") from None
     return value
 
@@ -146,13 +150,13 @@ def _cross_check(data: dict[str, Any], stem: str, sites: Path, source: Locator) 
     fails elsewhere): code = file name, text coverage of every language, logos on disk."""
     out: list[ConfigProblem] = []
     code = data.get("code")
-    if isinstance(code, str) and code.lower() != stem.lower():
+    if isinstance(code, str) and code.lower() in territory_codes() and code.lower() != stem.lower():
         out.append(source.problem(("code",), f"{code!r} does not match the file name {stem}.yaml; "
                                              f"the file is named after its code"))
     raw_langs = data.get("languages")
     raw_langs = raw_langs if isinstance(raw_langs, list) else []
     langs = [t for t in raw_langs if isinstance(t, str) and _valid_language(t)]
-    all_valid = len(langs) == len(raw_langs)
+    all_valid = bool(langs) and len(langs) == len(raw_langs)
     for i, tag in enumerate(raw_langs):
         if tag in raw_langs[:i]:
             out.append(source.problem(("languages", i), f"{tag!r} is listed twice"))

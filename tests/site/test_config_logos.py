@@ -1,0 +1,72 @@
+"""Partner logos: must exist under sites/, be SVG, and be unable to run script or load anything."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reportal.site.logos import logo_problems
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">{}</svg>'
+XLINK = 'xmlns:xlink="http://www.w3.org/1999/xlink"'
+
+
+def check(tmp_path: Path, text: str, name: str = "logos/p.svg") -> list[str]:
+    """GIVEN a file at sites/<name> holding `text`, THEN every reason it cannot be a logo."""
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return logo_problems(tmp_path, name)
+
+
+def test_plain_svg_with_internal_references_is_accepted(tmp_path: Path) -> None:
+    body = ('<defs><linearGradient id="g"/></defs><rect width="10" height="10" fill="url(#g)"/>'
+            '<use href="#g"/><style>rect { fill: url(#g) }</style>')
+    assert check(tmp_path, SVG.format(body)) == []
+
+
+@pytest.mark.parametrize("body,message", [
+    ("<script>alert(1)</script>", "contains <script>, which a logo may not"),
+    ('<rect onload="alert(1)"/>', "has an event handler (onload=) on <rect>"),
+    ('<image href="https://tracker.example/x.png"/>',
+     "refers to 'https://tracker.example/x.png' from <image>; only #fragments may be used"),
+    ('<rect style="fill: url(https://x.example/p)"/>', "loads something through url() in style= on <rect>"),
+    ("<style>@import 'https://x.example/a.css';</style>",
+     "has a <style> that loads something; a logo may not load anything"),
+    ('<foreignObject><div xmlns="http://www.w3.org/1999/xhtml"/></foreignObject>',
+     "contains <foreignObject>, which a logo may not"),
+    ('<a href="#x"><set attributeName="href" to="javascript:alert(1)"/></a>', "contains <set>, which a logo may not"),
+])
+def test_unsafe_svg_is_refused(tmp_path: Path, body: str, message: str) -> None:
+    assert check(tmp_path, SVG.format(body)) == [f"'logos/p.svg' {message}"]
+
+
+def test_xlink_href_to_data_is_refused(tmp_path: Path) -> None:
+    text = SVG.replace("<svg ", f"<svg {XLINK} ").format('<image xlink:href="data:image/png;base64,AA"/>')
+    assert check(tmp_path, text) == [
+        "'logos/p.svg' refers to 'data:image/png;base64,AA' from <image>; only #fragments may be used"]
+
+
+def test_dtd_and_entities_are_refused(tmp_path: Path) -> None:
+    text = '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaa">]>' + SVG.format("&a;")
+    [problem] = check(tmp_path, text)
+    assert problem.startswith("'logos/p.svg' is not a well-formed SVG file without a DTD")
+
+
+def test_stylesheet_processing_instruction_is_refused(tmp_path: Path) -> None:
+    text = '<?xml-stylesheet href="https://x.example/a.css"?>' + SVG.format("")
+    assert check(tmp_path, text) == [
+        "'logos/p.svg' links a style sheet (<?xml-stylesheet?>); a logo may not load anything"]
+
+
+def test_not_svg(tmp_path: Path) -> None:
+    assert check(tmp_path, "<html/>") == [
+        "'logos/p.svg' is not an SVG image: the root element is <html>, not <svg>"]
+    assert check(tmp_path, "GIF89a", name="logos/p.gif") == ["'logos/p.gif' is not an .svg file; logos are SVG"]
+
+
+def test_missing_or_outside_sites(tmp_path: Path) -> None:
+    assert logo_problems(tmp_path, "logos/none.svg") == [
+        f"'logos/none.svg' does not exist (looked for {tmp_path}/logos/none.svg)"]
+    assert logo_problems(tmp_path, "../secret.svg") == [
+        "'../secret.svg' must be a path inside sites/, such as logos/secret.svg"]
