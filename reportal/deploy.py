@@ -25,7 +25,7 @@ from typing import Any, TextIO
 
 import boto3
 import yaml
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 __all__ = ["DeployError", "DeployResult", "SyncResult", "build_bundle", "cache_control", "content_type",
            "deploy", "deploy_command", "sync_site"]
@@ -171,7 +171,7 @@ def _stack_status(cfn: Any, name: str) -> dict[str, Any] | None:
     try:
         return cfn.describe_stacks(StackName=name)["Stacks"][0]
     except ClientError as exc:
-        if "does not exist" in str(exc):
+        if "does not exist" in str(exc):  # a ValidationError whose message is the only tell
             return None
         raise
 
@@ -198,6 +198,19 @@ def _wait(cfn: Any, name: str, seen: set[str], out: TextIO, poll: float) -> dict
         time.sleep(poll)
 
 
+class _TaglessLoader(yaml.SafeLoader):
+    """Safe YAML loader that reads CloudFormation's short-form tags (!Ref, !Sub, …) as None."""
+
+
+_TaglessLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def _template_defaults(body: str) -> dict[str, str]:
+    """Return each template parameter's Default as CloudFormation shows it (a string)."""
+    declared = (yaml.load(body, Loader=_TaglessLoader) or {}).get("Parameters") or {}  # noqa: S506 (safe subclass)
+    return {k: str(v["Default"]) for k, v in declared.items() if "Default" in v}
+
+
 def _deploy_stack(cfn: Any, name: str, template: Path, params: dict[str, str | None],
                   out: TextIO, poll: float) -> dict[str, str]:
     """Create or update one stack and wait for it; return its outputs.
@@ -214,19 +227,22 @@ def _deploy_stack(cfn: Any, name: str, template: Path, params: dict[str, str | N
         existing, seen = None, set()
     if existing and existing["StackStatus"].endswith("IN_PROGRESS"):
         raise DeployError(f"stack {name} is busy ({existing['StackStatus']}); try again when it settles")
-    previous = {p["ParameterKey"] for p in (existing or {}).get("Parameters", [])}
+    body = template.read_text(encoding="utf-8")
+    defaults = _template_defaults(body)
     parameters = [{"ParameterKey": k, "UsePreviousValue": True} if v is None else {"ParameterKey": k, "ParameterValue": v}
                   for k, v in params.items()]
-    parameters += [{"ParameterKey": k, "UsePreviousValue": True} for k in sorted(previous - set(params))]
-    kwargs = {"StackName": name, "TemplateBody": template.read_text(encoding="utf-8"),
-              "Parameters": parameters, "Capabilities": ["CAPABILITY_IAM"]}
+    parameters += [{"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}  # e.g. a domain set by hand
+                   for p in (existing or {}).get("Parameters", [])
+                   if p["ParameterKey"] not in params and p.get("ParameterValue") != defaults.get(p["ParameterKey"])]
+    kwargs = {"StackName": name, "TemplateBody": body, "Parameters": parameters, "Capabilities": ["CAPABILITY_IAM"]}
     print(f"{name}: {'updating' if existing else 'creating'}", file=out)
     try:
         cfn.update_stack(**kwargs) if existing else cfn.create_stack(**kwargs)
     except ClientError as exc:
-        if "No updates are to be performed" not in str(exc):
+        if "No updates are to be performed" not in str(exc):  # CloudFormation's only signal for it
             raise DeployError(f"stack {name}: {exc}") from exc
         print(f"{name}: unchanged", file=out)
+        return {o["OutputKey"]: o["OutputValue"] for o in existing.get("Outputs", [])}
     return _wait(cfn, name, seen, out, poll)
 
 
@@ -249,14 +265,30 @@ def _recipients(root: Path) -> list[str]:
     return [str(r) for r in data.get("recipients") or []]
 
 
+def _concurrency(session: boto3.Session, region: str, out: TextIO) -> dict[str, str]:
+    """Reserve none when the account quota cannot spare the default 10: Lambda keeps at least
+    10 executions unreserved (Lambda quotas), and new accounts may start with a quota of 10."""
+    try:
+        limit = session.client("lambda", region_name=region).get_account_settings()["AccountLimit"]["ConcurrentExecutions"]
+    except ClientError:  # not allowed to ask (or an emulator without it): keep the template default
+        return {}
+    if limit >= 20:
+        return {}
+    print(f"warning: Lambda concurrency quota is {limit}; reserving none (ask AWS to raise it)", file=out)
+    return {"ReservedConcurrency": "0"}
+
+
 def deploy(stack: str, *, region: str | None = None, root: Path = Path("."), bundle: Path | None = None,
-           recipients: list[str] | None = None, session: boto3.Session | None = None,
+           recipients: list[str] | None = None, backend_params: dict[str, str] | None = None,
+           edge_params: dict[str, str] | None = None, session: boto3.Session | None = None,
            poll_seconds: float = 5.0, out: TextIO = sys.stderr) -> DeployResult:
     """Deploy `root/dist/` and the function (data from `root/build/function/`) as stack `stack`.
 
     Creates/updates `<stack>-backend` in `region` and `<stack>-edge` in us-east-1. `bundle`: a
     ready function zip (default: built now, which downloads arm64 wheels from PyPI).
-    `recipients`: age public keys (default: `sites/_defaults.yaml`). Raises DeployError."""
+    `recipients`: age public keys (default: `sites/_defaults.yaml`). `*_params`: template
+    parameters to set (e.g. RateLimit, CertificateArn); others keep their previous or default
+    value. Raises DeployError."""
     session = session or boto3.Session(region_name=region)
     region = session.region_name
     dist = root / "dist"
@@ -283,11 +315,16 @@ def deploy(stack: str, *, region: str | None = None, root: Path = Path("."), bun
     secret = secrets.token_urlsafe(32) if fresh else None  # 43 URL-safe chars; both stacks get it
     infra = root / "infra"
     backend = _deploy_stack(backend_cfn, names[0], infra / "backend.yaml", {
-        "Recipients": ",".join(recipients), "OriginSecret": secret, "CodeBucket": bucket, "CodeKey": key},
-        out, poll_seconds)
+        **_concurrency(session, region, out), **(backend_params or {}), "Recipients": ",".join(recipients),
+        "OriginSecret": secret, "CodeBucket": bucket, "CodeKey": key}, out, poll_seconds)
     edge = _deploy_stack(edge_cfn, names[1], infra / "edge.yaml", {
-        "FunctionUrlDomain": backend["FunctionUrlDomain"], "OriginSecret": secret}, out, poll_seconds)
+        **(edge_params or {}), "FunctionUrlDomain": backend["FunctionUrlDomain"], "OriginSecret": secret},
+        out, poll_seconds)
 
+    if backend.get("AllowedOrigins", "") != edge["SiteOrigins"]:  # first deploy, or a new domain
+        backend = _deploy_stack(backend_cfn, names[0], infra / "backend.yaml", {
+            "Recipients": ",".join(recipients), "OriginSecret": None, "CodeBucket": bucket,
+            "CodeKey": key, "AllowedOrigins": edge["SiteOrigins"]}, out, poll_seconds)
     print(f"uploading {dist}/ to s3://{edge['BucketName']}", file=out)
     synced = sync_site(session.client("s3", region_name=EDGE_REGION), edge["BucketName"], dist, out)
     invalidation = None
@@ -302,10 +339,10 @@ def deploy(stack: str, *, region: str | None = None, root: Path = Path("."), bun
 
 
 def deploy_command(stack: str, region: str | None = None, root: Path = Path(".")) -> int:
-    """CLI entry: run `deploy`, print a DeployError as one line on stderr; return the exit code."""
+    """CLI entry: run `deploy`; print a failure (ours or AWS's) as one line on stderr; return 0 or 1."""
     try:
         deploy(stack, region=region, root=root)
-    except DeployError as exc:
+    except (DeployError, ClientError, BotoCoreError) as exc:  # e.g. no credentials, access denied
         print(f"deploy failed: {exc}", file=sys.stderr)
         return 1
     return 0

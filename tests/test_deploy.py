@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Iterator
@@ -38,7 +39,7 @@ def _fake_install(requirements: Path, target: Path) -> None:
 def repo(tmp_path: Path) -> Path:
     """A tiny checkout: the real infra/ and reportal/, a fake handler, dist/ and function data."""
     (tmp_path / "infra").symlink_to(REPO / "infra")
-    (tmp_path / "reportal").symlink_to(REPO / "reportal")
+    shutil.copytree(REPO / "reportal", tmp_path / "reportal", ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "lambda").mkdir()
     (tmp_path / "lambda" / "handler.py").write_text("def handler(event, context):\n    return {}\n")
     (tmp_path / "lambda" / "requirements.txt").write_text("fakedep==1.0\n")
@@ -105,12 +106,14 @@ def test_deploy_then_redeploy_one_changed_page(repo: Path, moto_endpoint: str) -
                    poll_seconds=0, out=log)
     # THEN both stacks exist, the function got the recipients, and every file is in the bucket
     cfn = boto3.client("cloudformation", region_name="eu-west-1")
-    assert cfn.describe_stacks(StackName="hotline-backend")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    # created, then updated once with the edge's origin (AllowedOrigins)
+    assert cfn.describe_stacks(StackName="hotline-backend")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
     edge_cfn = boto3.client("cloudformation", region_name="us-east-1")
     assert edge_cfn.describe_stacks(StackName="hotline-edge")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     env = boto3.client("lambda", region_name="eu-west-1").get_function(
         FunctionName="hotline-backend-submit")["Configuration"]["Environment"]["Variables"]
     assert env["REPORTAL_RECIPIENTS"] == "age1analyst,age1escrow" and len(env["REPORTAL_ORIGIN_SECRET"]) == 43
+    assert env["REPORTAL_ALLOWED_ORIGINS"] == f"https://{first.edge['DistributionDomainName']}"
     s3 = boto3.client("s3", region_name="us-east-1")
     bucket = first.edge["BucketName"]
     stored = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
@@ -126,7 +129,7 @@ def test_deploy_then_redeploy_one_changed_page(repo: Path, moto_endpoint: str) -
     (repo / "dist" / "bz" / "es" / "index.html").write_text("<form>reportar aquí</form>")
     (repo / "dist" / "bz" / "en" / "thanks" / "index.html").unlink()
     second = deploy("hotline", region="eu-west-1", root=repo, bundle=bundle, recipients=["age1analyst", "age1escrow"],
-                    poll_seconds=0, out=io.StringIO())
+                    edge_params={"RateLimit": "50"}, poll_seconds=0, out=io.StringIO())
     # THEN only that page is uploaded, the removed one deleted, the secret kept
     assert (second.sync.uploaded, second.sync.deleted) == (["bz/es/index.html"], ["bz/en/thanks/index.html"])
     assert second.sync.unchanged == len(PAGES) - 2
@@ -135,6 +138,9 @@ def test_deploy_then_redeploy_one_changed_page(repo: Path, moto_endpoint: str) -
     env_after = boto3.client("lambda", region_name="eu-west-1").get_function(
         FunctionName="hotline-backend-submit")["Configuration"]["Environment"]["Variables"]
     assert env_after["REPORTAL_ORIGIN_SECRET"] == env["REPORTAL_ORIGIN_SECRET"]
+    edge_params = {p["ParameterKey"]: p["ParameterValue"]
+                   for p in edge_cfn.describe_stacks(StackName="hotline-edge")["Stacks"][0]["Parameters"]}
+    assert edge_params["RateLimit"] == "50"
 
     # AND a third run with nothing changed uploads nothing and invalidates nothing
     third = deploy("hotline", region="eu-west-1", root=repo, bundle=bundle, recipients=["age1analyst", "age1escrow"],
@@ -147,3 +153,19 @@ def test_deploy_refuses_without_recipients(repo: Path, moto_endpoint: str) -> No
     (repo / "sites" / "_defaults.yaml").write_text("recipients: []\n")
     with pytest.raises(DeployError, match="no age recipients"):
         deploy("hotline", region="eu-west-1", root=repo, bundle=repo / "x.zip", poll_seconds=0, out=io.StringIO())
+
+
+class _LowQuotaSession:
+    """Just enough of a boto3 session: a Lambda client reporting a new account's quota of 10."""
+
+    def client(self, name: str, region_name: str) -> object:
+        class _Lambda:
+            def get_account_settings(self) -> dict:
+                return {"AccountLimit": {"ConcurrentExecutions": 10}}
+        return _Lambda()
+
+
+def test_low_concurrency_quota_reserves_none() -> None:
+    log = io.StringIO()
+    assert deploy_module._concurrency(_LowQuotaSession(), "eu-west-1", log) == {"ReservedConcurrency": "0"}
+    assert "quota is 10" in log.getvalue()

@@ -87,6 +87,7 @@ def test_function_configuration(stack: dict) -> None:
         "REPORTAL_QUEUE_URL": stack["outputs"]["QueueUrl"],
         "REPORTAL_RECIPIENTS": "age1one,age1two",
         "REPORTAL_ORIGIN_SECRET": SECRET,
+        "REPORTAL_ALLOWED_ORIGINS": "",
         "REPORTAL_DATA_DIR": "/var/task/function_data",
         "POWERTOOLS_SERVICE_NAME": "reportal-submit",
         "POWERTOOLS_METRICS_NAMESPACE": "Reportal",

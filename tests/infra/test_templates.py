@@ -9,7 +9,7 @@ from cfnlint import api
 from cfnlint.decode import cfn_yaml
 
 from reportal.headers import CONTENT_SECURITY_POLICY, CSP_MAX_CHARS, SECURITY_HEADERS
-from reportal.submit.settings import Settings
+from reportal.submit.settings import ENV_NAMES, Settings
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 
@@ -71,6 +71,7 @@ def test_function_runtime_and_environment(backend: dict) -> None:
         "REPORTAL_QUEUE_URL": {"Ref": "ReportQueue"},
         "REPORTAL_RECIPIENTS": {"Ref": "Recipients"},
         "REPORTAL_ORIGIN_SECRET": {"Ref": "OriginSecret"},
+        "REPORTAL_ALLOWED_ORIGINS": {"Ref": "AllowedOrigins"},
         "REPORTAL_DATA_DIR": "/var/task/function_data",
         "POWERTOOLS_SERVICE_NAME": "reportal-submit",
         "POWERTOOLS_METRICS_NAMESPACE": "Reportal",
@@ -88,14 +89,22 @@ def test_no_debug_or_event_logging_anywhere() -> None:
         assert "POWERTOOLS_DEBUG" not in text and "LOG_EVENT" not in text
 
 
-def test_function_environment_satisfies_settings(backend: dict) -> None:
-    # GIVEN the template's REPORTAL_* variables with example values WHEN the function reads them
-    env = {k: v if isinstance(v, str) else f"<{v['Ref']}>"
-           for k, v in backend["Resources"]["SubmitFunction"]["Properties"]["Environment"]["Variables"].items()}
+def test_function_environment_matches_settings(backend: dict, tmp_path: Path) -> None:
+    variables = backend["Resources"]["SubmitFunction"]["Properties"]["Environment"]["Variables"]
+    # THEN the template passes every variable Settings reads, and nothing else of ours
+    assert {n for n in variables if n.startswith("REPORTAL_")} | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"} \
+        == set(ENV_NAMES.values())
+    # GIVEN the template's values with example parameters WHEN the function reads them
+    (tmp_path / "site.json").write_text("{}")
+    examples = {"ReportQueue": "https://sqs.eu-west-1.amazonaws.com/123456789012/q", "Recipients": "age1a,age1b",
+                "OriginSecret": "s" * 43, "AllowedOrigins": "https://d111.cloudfront.net https://report.example.org"}
+    env = {k: examples[v["Ref"]] if isinstance(v, dict) else v for k, v in variables.items()}
+    env["REPORTAL_DATA_DIR"] = str(tmp_path)  # /var/task/function_data exists only on Lambda
     settings = Settings.from_env(env)
-    # THEN every setting, the optional origin secret included, is filled from the template
-    assert settings.queue_url == "<ReportQueue>" and settings.recipients == ("<Recipients>",)
-    assert settings.origin_secret == "<OriginSecret>" and str(settings.data_dir) == "/var/task/function_data"
+    # THEN every setting, the optional ones included, is filled from the template
+    assert settings.recipients == ("age1a", "age1b") and settings.origin_secret == "s" * 43
+    assert settings.allowed_origins == {"https://d111.cloudfront.net", "https://report.example.org"}
+    assert (settings.service, settings.metrics_namespace) == ("reportal-submit", "Reportal")
 
 
 def test_public_function_url_has_both_permissions(backend: dict) -> None:
@@ -202,5 +211,6 @@ def test_waf_rate_limits_submissions_at_cloudfront_scope(edge: dict) -> None:
 
 def test_outputs_that_deploy_reads(backend: dict, edge: dict) -> None:
     assert {"QueueUrl", "FunctionUrl", "FunctionUrlDomain", "FunctionName"} <= set(backend["Outputs"])
-    assert {"BucketName", "DistributionId", "DistributionDomainName"} <= set(edge["Outputs"])
+    assert {"QueueUrl", "AllowedOrigins"} <= set(backend["Outputs"])
+    assert {"BucketName", "DistributionId", "DistributionDomainName", "SiteOrigins"} <= set(edge["Outputs"])
     assert set(edge["Parameters"]) >= {"FunctionUrlDomain", "OriginSecret", "RateLimit"}
