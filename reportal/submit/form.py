@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -33,6 +34,7 @@ MAX_NOTES_CHARS = 5000
 MAX_EMAIL_CHARS = 320  # RFC 3696 §3: 64 local + @ + 255 domain
 KINDS = ("image", "video", "website", "other")
 FIELDS = ("portal", "lang", "url", "kind", "notes", "referrer", "email", "website")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MEDIA_TYPES = ("", "application/x-www-form-urlencoded", "application/json")
 
 
@@ -90,8 +92,8 @@ class Report:
 
 def _no_surrogates(value: str) -> str:
     # A lone surrogate (JSON "\ud800") cannot be encoded as UTF-8: replace it with U+FFFD.
-    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if any(
-        0xD800 <= ord(ch) <= 0xDFFF for ch in value) else value
+    # (json.loads already joins a valid pair "\ud83d\ude00" into one code point.)
+    return _SURROGATE.sub("\ufffd", value)
 
 
 def _charset(content_type: str) -> str:
@@ -229,7 +231,7 @@ def _validate_email(value: str, errors: list[FieldError]) -> str | None:
 
 def is_honeypot(fields: Mapping[str, list[str]]) -> bool:
     """True if the hidden ``website`` field (invisible to people, filled by bots) holds text."""
-    return bool(strip_space(_one(fields, "website")))
+    return any(strip_space(value) for value in fields.get("website", []))
 
 
 def validate_report(fields: Mapping[str, list[str]], site: Mapping[str, Any]) -> Report:

@@ -1,0 +1,255 @@
+"""The submission function end to end in-process: GIVEN an event WHEN handled THEN the answer,
+the queue and the metrics are as DESIGN.md promises. Events live in tests/events/."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.conftest import form_event
+from tests.submit.conftest import queued_reports
+
+
+def _fields(**extra: Any) -> list[tuple[str, str]]:
+    base = [("portal", "bz"), ("lang", "en"), ("url", "https://example.com/page"), ("website", "")]
+    for name, value in extra.items():
+        base += [(name, v) for v in value] if isinstance(value, list) else [(name, value)]
+    return base
+
+
+def _json_event(data: dict[str, Any], **headers: str) -> dict[str, Any]:
+    return form_event([], raw=json.dumps(data).encode(), headers={"content-type": "application/json", **headers})
+
+
+def _emf(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith('{"_aws"')]
+
+
+def test_origin_null_plain_urlencoded_report_is_thanked(handler, event_named, sqs, queue_url, identity_file) -> None:
+    event = event_named("origin-null-urlencoded")
+    assert "referer" not in event["headers"] and event["headers"]["origin"] == "null"
+    answer = handler(event, None)
+    assert answer["statusCode"] == 303
+    assert answer["headers"]["Location"] == "/bz/en/thanks/"
+    assert answer["headers"]["Referrer-Policy"] == "no-referrer"
+    assert "Set-Cookie" not in answer["headers"] and not answer.get("cookies")
+    [report] = queued_reports(sqs, queue_url, identity_file)
+    assert report["urls"] == [{"typed": "https://example.com/page", "normalized": "https://example.com/page"}]
+    assert (report["kind"], report["notes"], report["email"]) == ("image", None, None)
+
+
+def test_unicode_notes_survive_seal_and_open_unchanged(handler, event_named, sqs, queue_url, identity_file) -> None:
+    assert handler(event_named("unicode-notes-base64"), None)["statusCode"] == 303
+    [report] = queued_reports(sqs, queue_url, identity_file)
+    assert report["notes"] == "Gefunden: ö ü ß – تقرير – 報告 – 😀"
+    assert report["lang"] == "es"
+
+
+@pytest.mark.parametrize(("event", "notes"), [("json-lone-surrogate", "abc\ufffd"),
+                                              ("invalid-utf8-notes", "\ufffd" * 4)])
+def test_unreadable_text_is_accepted_with_replacement_characters(handler, event_named, sqs, queue_url,
+                                                                 identity_file, event: str, notes: str) -> None:
+    assert handler(event_named(event), None)["statusCode"] == 303
+    [report] = queued_reports(sqs, queue_url, identity_file)
+    assert report["notes"] == notes
+
+
+def test_notes_of_5001_characters_are_refused_naming_the_limit(handler, sqs, queue_url, identity_file) -> None:
+    answer = handler(form_event(_fields(notes="ü" * 5001)), None)
+    assert answer["statusCode"] == 400
+    assert "Your notes can be at most 5,000 characters long." in answer["body"]
+    assert "ü" * 5001 + "</textarea>" in answer["body"]  # given back whole, never truncated
+    assert queued_reports(sqs, queue_url, identity_file) == []
+    assert handler(form_event(_fields(notes="ü" * 5000)), None)["statusCode"] == 303
+    assert queued_reports(sqs, queue_url, identity_file)[0]["notes"] == "ü" * 5000
+
+
+def test_pasted_and_defanged_urls_are_accepted_and_normalized(handler, sqs, queue_url, identity_file) -> None:
+    typed = ["\u00a0 https://example.com/page \t\n", "www.example.com/page", "example.com",
+             "hxxps://bad-site[.]example/img[.]jpg", "hxxp://203.0.113[.]7/x"]
+    assert handler(form_event(_fields(url=typed)), None)["statusCode"] == 303
+    [report] = queued_reports(sqs, queue_url, identity_file)
+    assert [u["normalized"] for u in report["urls"]] == [
+        "https://example.com/page", "https://example.com/page", "https://www.example.com/page",
+        "https://example.com/", "https://bad-site.example/img.jpg", "http://203.0.113.7/x"]
+    assert report["urls"][4]["typed"] == "hxxps://bad-site[.]example/img[.]jpg"
+
+
+@pytest.mark.parametrize("typed", ["JavaScript:alert(1)", "java%09script:alert(1)", "%20javascript:alert(1)",
+                                   "data:text/html;base64,PHNjcmlwdD4=", "vbscript:x"])
+def test_active_schemes_are_refused_with_give_a_web_address(handler, sqs, queue_url, identity_file,
+                                                            typed: str) -> None:
+    answer = handler(form_event([("portal", "bz"), ("lang", "en"), ("url", typed)]), None)
+    assert answer["statusCode"] == 400
+    assert "This is not a web address. Give a web address" in answer["body"]
+    assert 'aria-invalid="true"' in answer["body"]
+    assert handler(_json_event({"portal": "bz", "lang": "en", "url": typed}), None)["body"] == \
+        '{"errors":[{"field":"url","code":"url-scheme"}]}'
+    assert queued_reports(sqs, queue_url, identity_file) == []
+
+
+def test_second_url_error_is_shown_at_the_second_input(handler) -> None:
+    body = handler(form_event(_fields(url=["vbscript:x"])), None)["body"]
+    assert '<a href="#url-2">' in body
+    assert re.search(r'id="url-2-error">This is not a web address.*?<input id="url-2"[^>]*aria-invalid="true"'
+                     r'[^>]*value="vbscript:x"', body, re.S)
+
+
+def test_errors_are_in_the_reporters_language_and_right_to_left(handler) -> None:
+    es = handler(form_event([("portal", "bz"), ("lang", "es"), ("url", ""), ("notes", "mis notas")]), None)
+    assert es["statusCode"] == 400 and '<html lang="es"' in es["body"] and ">mis notas</textarea>" in es["body"]
+    ar = handler(form_event([("portal", "eg"), ("lang", "ar"), ("url", "")]), None)
+    assert ar["statusCode"] == 400 and '<html lang="ar" dir="rtl">' in ar["body"]
+
+
+def test_unknown_language_is_400_in_the_portals_default_language(handler) -> None:
+    answer = handler(form_event([("portal", "bz"), ("lang", "xx"), ("url", "a.example"), ("notes", "keep me")]), None)
+    assert answer["statusCode"] == 400
+    assert '<html lang="en"' in answer["body"] and ">keep me</textarea>" in answer["body"]
+    assert '<input type="hidden" name="lang" value="en">' in answer["body"]
+
+
+def test_unknown_portal_is_400_in_english_with_what_was_typed(handler) -> None:
+    answer = handler(form_event([("portal", "zz"), ("lang", "en"), ("url", "a.example/<b>")]), None)
+    assert answer["statusCode"] == 400
+    assert "This reporting portal does not exist" in answer["body"]
+    assert "a.example/&lt;b&gt;" in answer["body"] and "<b>" not in answer["body"]
+    assert json.loads(handler(_json_event({"portal": "zz", "url": "a.example"}), None)["body"]) == {
+        "errors": [{"field": "portal", "code": "portal-unknown"}]}
+
+
+def test_body_over_64_kib_is_400_with_input_kept(handler) -> None:
+    answer = handler(form_event(_fields(notes="n" * 70_000)), None)
+    assert answer["statusCode"] == 400
+    assert "Your report is too long to send" in answer["body"]
+    assert 'value="https://example.com/page"' in answer["body"]
+
+
+def test_honeypot_is_thanked_counted_and_nothing_sent(handler, sqs, queue_url, identity_file, capsys) -> None:
+    answer = handler(form_event(_fields(website="http://spam.example")), None)
+    assert answer["statusCode"] == 303 and answer["headers"]["Location"] == "/bz/en/thanks/"
+    assert queued_reports(sqs, queue_url, identity_file) == []
+    [line] = _emf(capsys.readouterr().out)
+    assert line["HoneypotFilled"] == [1.0] and line["service"] == "reportal-submit"
+
+
+def test_metrics_count_outcomes_by_reason_without_values(handler, monkeypatch, sqs, capsys) -> None:
+    handler(form_event(_fields(notes="SENTINEL-N")), None)
+    handler(form_event(_fields(url=["vbscript:SENTINEL-U"], notes="x" * 5001)), None)
+    monkeypatch.setattr(sqs, "send_message", lambda **kw: {})  # no MessageId: not acknowledged
+    handler(form_event(_fields(notes="SENTINEL-N")), None)
+    out = capsys.readouterr().out
+    seen = sorted((name, line.get("reason", "")) for line in _emf(out)
+                  for name in ("ReportAccepted", "ReportRejected", "QueueFailure") if name in line)
+    assert seen == [("QueueFailure", "QueueUnavailable"), ("ReportAccepted", ""), ("ReportRejected", ""),
+                    ("ReportRejected", "notes-too-long"), ("ReportRejected", "url-scheme")]
+    for line in _emf(out):
+        assert line["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Reportal"
+        assert set(line) - {"_aws"} <= {"service", "reason", "ReportAccepted", "ReportRejected", "QueueFailure"}
+    assert "SENTINEL" not in out
+
+
+def _handler_with(settings_changes: dict[str, Any], built: dict[str, Path], identity_file: Path, sqs: Any,
+                  queue_url: str) -> Any:
+    from reportal.envelope import recipient_of
+    from reportal.submit.app import make_handler
+    from reportal.submit.settings import Settings
+
+    return make_handler(Settings(queue_url=queue_url, recipients=(recipient_of(identity_file),),
+                                 data_dir=built["function"], **settings_changes), sqs)
+
+
+def test_origin_secret_header_is_required_when_configured(built, identity_file, sqs, queue_url) -> None:
+    handler = _handler_with({"origin_secret": "s3cr3t"}, built, identity_file, sqs, queue_url)
+    assert handler(form_event(_fields()), None)["statusCode"] == 403
+    assert handler(form_event(_fields(), headers={"x-reportal-origin": "wrong"}), None)["statusCode"] == 403
+    assert handler(form_event(_fields(), headers={"x-reportal-origin": "s3cr3t"}), None)["statusCode"] == 303
+
+
+def test_only_a_parseable_foreign_origin_is_refused(built, identity_file, sqs, queue_url) -> None:
+    handler = _handler_with({"allowed_origins": frozenset({"https://report.example"})}, built, identity_file,
+                            sqs, queue_url)
+    for origin in ("null", "", "https://report.example", "https://REPORT.example:443", "garbage"):
+        assert handler(form_event(_fields(), headers={"origin": origin}), None)["statusCode"] == 303, origin
+    refused = handler(form_event(_fields(notes="keep"), headers={"origin": "https://evil.example"}), None)
+    assert refused["statusCode"] == 403
+    assert "This form was sent from another website" in refused["body"] and ">keep</textarea>" in refused["body"]
+
+
+def test_queue_down_is_503_with_input_kept_and_nothing_acknowledged(built, identity_file) -> None:
+    import boto3
+    from botocore.config import Config
+    from moto.server import ThreadedMotoServer
+
+    from reportal.preview import create_queues
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    sqs = boto3.client("sqs", region_name="eu-west-2", endpoint_url=f"http://{host}:{port}",
+                       config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1}))
+    queue_url = create_queues(sqs, "down-test")
+    handler = _handler_with({}, built, identity_file, sqs, queue_url)
+    assert handler(form_event(_fields()), None)["statusCode"] == 303  # up: accepted
+    server.stop()
+    answer = handler(form_event(_fields(notes="still here")), None)
+    assert answer["statusCode"] == 503
+    assert "Your report was not received" in answer["body"]
+    assert ">still here</textarea>" in answer["body"] and 'value="https://example.com/page"' in answer["body"]
+    assert "Location" not in answer["headers"]
+
+
+def test_sealing_failure_and_unexpected_errors_are_503_never_500(handler, monkeypatch, sqs, queue_url,
+                                                                identity_file) -> None:
+    import reportal.submit.app as app
+    from reportal.envelope import EnvelopeError
+
+    def broken_seal(*args: Any) -> str:
+        raise EnvelopeError("sealing failed")
+
+    monkeypatch.setattr(app, "seal", broken_seal)
+    sealed = handler(form_event(_fields(notes="mine")), None)
+    assert sealed["statusCode"] == 503 and ">mine</textarea>" in sealed["body"]
+
+    def crash(*args: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app, "validate_report", crash)
+    crashed = handler(form_event(_fields(notes="mine too")), None)
+    assert crashed["statusCode"] == 503 and ">mine too</textarea>" in crashed["body"]
+    assert json.loads(handler(_json_event({"portal": "bz"}), None)["body"])["errors"][0]["code"] == "unavailable"
+    assert queued_reports(sqs, queue_url, identity_file) == []
+
+
+@pytest.mark.parametrize("event", [
+    {}, {"version": "2.0"}, {"requestContext": {"http": {"method": "POST"}}, "rawPath": "/submit"},
+    {"version": "2.0", "rawPath": "/submit", "requestContext": {"http": {"method": "POST", "path": "/submit"}},
+     "headers": ["not", "a", "dict"], "body": 5, "isBase64Encoded": True},
+])
+def test_malformed_events_are_answered_not_raised(handler, event: dict[str, Any]) -> None:
+    assert 400 <= handler(event, None)["statusCode"] < 600
+    assert handler(event, None)["statusCode"] != 500
+
+
+def test_other_methods_and_paths_are_4xx(handler) -> None:
+    event = form_event(_fields())
+    event["requestContext"]["http"]["method"] = "GET"
+    assert handler(event, None)["statusCode"] in (404, 405)
+    event = form_event(_fields())
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/other"
+    assert handler(event, None)["statusCode"] == 404
+
+
+def test_json_clients_get_every_field_code(handler) -> None:
+    answer = handler(_json_event({"portal": "bz", "lang": "en", "url": ["a.example", "file:///x"],
+                                  "notes": "x" * 5001, "email": "nope"}), None)
+    assert answer["statusCode"] == 400 and answer["headers"]["Content-Type"] == "application/json"
+    assert json.loads(answer["body"]) == {"errors": [
+        {"field": "url", "code": "url-scheme"}, {"field": "notes", "code": "notes-too-long"},
+        {"field": "email", "code": "email-invalid"}]}
+    urlencoded_again = urlencode({"portal": "bz"})  # the same contract through a form
+    assert handler(form_event([], raw=urlencoded_again.encode()), None)["statusCode"] == 400

@@ -1,0 +1,125 @@
+"""The form contract (DESIGN.md "Form → function"): parsing and validation, no HTTP."""
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import pytest
+
+from reportal.submit.form import MAX_BODY_BYTES, InvalidReport, parse_form, validate_report
+
+SITE = {"bz": {"languages": ["en", "es"]}, "eg": {"languages": ["ar", "en"]}}
+FORM = "application/x-www-form-urlencoded"
+
+
+def _codes(exc: pytest.ExceptionInfo[InvalidReport]) -> list[tuple[str, str]]:
+    return [(e.field, e.code) for e in exc.value.errors]
+
+
+def _fields(**extra: list[str]) -> dict[str, list[str]]:
+    return {"portal": ["bz"], "lang": ["en"], "url": ["https://example.com/a"], **extra}
+
+
+def test_repeated_urls_keep_their_order_and_empty_ones_are_dropped() -> None:
+    body = urlencode([("portal", "bz"), ("lang", "en"), ("url", "b.example"), ("url", ""),
+                      ("url", "  "), ("url", "a.example")]).encode()
+    report = validate_report(parse_form(body, FORM), SITE)
+    assert [u["normalized"] for u in report.urls] == ["https://b.example/", "https://a.example/"]
+
+
+def test_ten_urls_are_accepted_and_eleven_are_refused() -> None:
+    ten = [f"site{i}.example" for i in range(10)]
+    assert len(validate_report(_fields(url=ten + ["", ""]), SITE).urls) == 10
+    with pytest.raises(InvalidReport) as caught:
+        validate_report(_fields(url=ten + ["site10.example"]), SITE)
+    assert _codes(caught) == [("url", "url-too-many")]
+    assert caught.value.errors[0].index == 10
+
+
+def test_notes_limit_is_5000_code_points_and_a_crlf_counts_as_one() -> None:
+    assert validate_report(_fields(notes=["😀" * 5000]), SITE).notes == "😀" * 5000
+    # A textarea's maxlength counts "\n"; the browser sends "\r\n": 2,500 line breaks fit.
+    assert validate_report(_fields(notes=["a\r\n" * 2500]), SITE).notes == "a\r\n" * 2500
+    with pytest.raises(InvalidReport) as caught:
+        validate_report(_fields(notes=["x" * 5001]), SITE)
+    assert _codes(caught) == [("notes", "notes-too-long")]
+
+
+def test_url_of_8192_code_points_is_accepted_8193_refused_with_its_index() -> None:
+    long = "https://example.com/" + "é" * (8192 - 20)
+    assert validate_report(_fields(url=[long]), SITE).urls[0]["typed"] == long
+    with pytest.raises(InvalidReport) as caught:
+        validate_report(_fields(url=["a.example", long + "x"]), SITE)
+    assert _codes(caught) == [("url", "url-too-long")]
+    assert caught.value.errors[0].index == 1
+
+
+def test_every_bad_field_is_reported_at_once_in_form_order() -> None:
+    with pytest.raises(InvalidReport) as caught:
+        validate_report({"portal": ["bz"], "lang": ["fr"], "url": ["javascript:alert(1)"],
+                         "kind": ["photo"], "email": ["not an email"], "referrer": ["data:x"]}, SITE)
+    assert _codes(caught) == [("lang", "lang-unknown"), ("url", "url-scheme"), ("kind", "kind-invalid"),
+                              ("referrer", "url-scheme"), ("email", "email-invalid")]
+
+
+def test_a_referrer_that_is_no_address_is_kept_as_typed() -> None:
+    report = validate_report(_fields(referrer=["  a WhatsApp group  "]), SITE)
+    assert report.referrer == "a WhatsApp group"
+    assert validate_report(_fields(referrer=["example.org/x"]), SITE).referrer == "https://example.org/x"
+
+
+def test_honeypot_is_flagged_not_refused() -> None:
+    assert validate_report(_fields(website=["http://spam.example"]), SITE).honeypot is True
+    assert validate_report(_fields(website=[""]), SITE).honeypot is False
+
+
+def test_invalid_utf8_becomes_replacement_characters() -> None:
+    fields = parse_form(b"portal=bz&lang=en&url=a.example&notes=%ED%A0%80%FF", FORM)
+    assert fields["notes"] == ["\ufffd\ufffd\ufffd\ufffd"]
+
+
+def test_declared_charset_is_honoured() -> None:
+    fields = parse_form(b"notes=caf%E9&url=a.example", FORM + "; charset=windows-1252")
+    assert fields["notes"] == ["café"]
+
+
+def test_json_lone_surrogate_becomes_replacement_character() -> None:
+    fields = parse_form(b'{"notes": "abc\\ud800", "url": "a.example"}', "application/json")
+    assert fields == {"notes": ["abc\ufffd"], "url": ["a.example"]}
+
+
+def test_json_unknown_keys_are_ignored_and_wrong_types_named() -> None:
+    body = json.dumps({"url": ["a.example"], "surprise": {"x": 1}, "notes": 5, "kind": None}).encode()
+    with pytest.raises(InvalidReport) as caught:
+        parse_form(body, "application/json")
+    assert _codes(caught) == [("notes", "field-type")]
+    assert parse_form(b'\xef\xbb\xbf{"url": "a.example", "x": [1]}', "application/json") == {"url": ["a.example"]}
+
+
+@pytest.mark.parametrize("body", [b"[1]", b"not json", b'"text"', b"[" * 100_000 + b"]" * 100_000])
+def test_json_that_is_not_an_object_is_body_invalid(body: bytes) -> None:
+    with pytest.raises(InvalidReport) as caught:
+        parse_form(body[: 4 * MAX_BODY_BYTES], "application/json")
+    assert _codes(caught) in ([("body", "body-invalid")], [("body", "body-too-large")])
+
+
+def test_deeply_nested_json_is_body_invalid_not_a_crash() -> None:
+    with pytest.raises(InvalidReport) as caught:
+        parse_form(b"[" * 30_000 + b"]" * 30_000, "application/json")
+    assert _codes(caught) == [("body", "body-invalid")]
+
+
+def test_body_cap_is_64_kib_and_what_was_typed_is_kept() -> None:
+    fill = "n" * (MAX_BODY_BYTES - len("url=a.example&notes="))
+    assert parse_form(f"url=a.example&notes={fill}".encode(), FORM)["notes"] == [fill]
+    with pytest.raises(InvalidReport) as caught:
+        parse_form(f"url=a.example&notes={fill}x".encode(), FORM)
+    assert _codes(caught) == [("body", "body-too-large")]
+    assert caught.value.fields["url"] == ["a.example"]
+
+
+def test_other_media_types_are_refused() -> None:
+    with pytest.raises(InvalidReport) as caught:
+        parse_form(b"--x\r\n", "multipart/form-data; boundary=x")
+    assert _codes(caught) == [("body", "body-type")]
+    assert parse_form(b"url=a.example", "") == {"url": ["a.example"]}  # no type: a plain form
