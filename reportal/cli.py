@@ -47,6 +47,25 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_new_portal(args: argparse.Namespace) -> int:
+    from reportal.site.config import ConfigError
+    from reportal.site.scaffold import new_portal
+
+    sites = Path(args.sites) if args.sites else Path(args.root) / "sites"
+    languages = [tag.strip() for tag in args.languages.split(",") if tag.strip()]
+    try:
+        path = new_portal(sites, args.code, languages)
+    except (ValueError, FileExistsError) as exc:
+        print(f"reportal new-portal: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    print(f"wrote {path}; add partners and sourced help numbers (docs/portals.md), then `reportal check`")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from reportal.preview import serve
 
@@ -71,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--site", action="append", metavar="CC", help="check only this portal (repeatable)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors (exit 1)")
     p.set_defaults(func=_cmd_check, out="dist", function_out="build/function")
+
+    p = sub.add_parser("new-portal", help="write a starter sites/<cc>.yaml from CLDR data")
+    p.add_argument("code", metavar="CC", help="ISO 3166-1 alpha-2 country code, lowercase (e.g. gt)")
+    p.add_argument("--languages", required=True, help="BCP 47 tags, comma-separated, default first (e.g. es,en)")
+    p.add_argument("--sites", default=None, help="portal configs (default: ROOT/sites)")
+    p.set_defaults(func=_cmd_new_portal)
 
     p = sub.add_parser("serve", help="local preview: site, function, queue and inbox on one machine")
     p.add_argument("--port", type=int, default=8000)

@@ -89,6 +89,9 @@ class Portal(_Model):
     partners: list[Partner] = []
     help: list[HelpEntry] = []
     texts: dict[str, dict[str, str]] = {}
+    # The country's name on pages, per language; CLDR's name where absent (e.g. to show
+    # "DR Congo" instead of CLDR's "Congo - Kinshasa").
+    names: dict[str, str] = {}
 
     @property
     def default_language(self) -> str:
@@ -125,7 +128,7 @@ def _schema_problems(data: dict[str, Any], source: Locator) -> tuple[Portal | No
 
 
 def _texts_of(data: dict[str, Any]) -> list[tuple[KeyPath, Any]]:
-    """Every per-language text in the merged data: help labels and `texts` overrides."""
+    """Every per-language text in the merged data: help labels, `texts` and `names`."""
     found: list[tuple[KeyPath, Any]] = []
     help_entries = data.get("help")
     for i, entry in enumerate(help_entries if isinstance(help_entries, list) else []):
@@ -134,6 +137,8 @@ def _texts_of(data: dict[str, Any]) -> list[tuple[KeyPath, Any]]:
     texts = data.get("texts")
     for key, per_lang in (texts.items() if isinstance(texts, dict) else []):
         found.append((("texts", key), per_lang))
+    if data.get("names"):
+        found.append((("names",), data["names"]))
     return found
 
 

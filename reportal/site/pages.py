@@ -70,7 +70,7 @@ def portal_context(portal: Portal, lang: str, css: str) -> dict[str, Any]:
         "texts": texts,
         "portal": {
             "code": portal.code,
-            "name": country_name(portal.code, lang),
+            "name": portal.names.get(lang) or country_name(portal.code, lang),
             "languages": portal_languages(portal),
             "partners": [
                 {"name": p.name, "url": p.url, "logo": f"/logos/{PurePosixPath(p.logo).name}" if p.logo else None}
@@ -120,7 +120,7 @@ def plan_pages(portals: list[Portal], css: str) -> list[Page]:
             pages.append(Page(f"{portal.code}/{rel}", template, tags[0], contexts[kind]))
     listing = [
         {"code": p.code, "href": f"/{p.code}/", "names": [
-            {"lang": t, "dir": language(t).dir, "name": country_name(p.code, t)} for t in portal_languages(p)
+            {"lang": t, "dir": language(t).dir, "name": p.names.get(t) or country_name(p.code, t)} for t in portal_languages(p)
         ]}
         for p in sorted(portals, key=lambda p: p.code)
     ]

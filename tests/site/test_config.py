@@ -132,7 +132,7 @@ def test_unknown_key_names_the_closest(tmp_path, monkeypatch) -> None:
 def test_unknown_top_level_key_without_close_match_lists_valid_keys(tmp_path, monkeypatch) -> None:
     assert problems_for(tmp_path, monkeypatch, VALID + "colour: red\n") == [
         "sites/bz.yaml:9: colour: unknown key 'colour'; valid here: code, languages, base_url, hotline, "
-        "recipients, partners, help, texts",
+        "recipients, partners, help, texts, names",
     ]
 
 
@@ -175,6 +175,13 @@ def test_text_override_must_cover_every_language_and_exist(tmp_path, monkeypatch
     assert problems_for(tmp_path, monkeypatch, portal) == [
         "sites/bz.yaml:11: texts.intro: no text for es, fr; give one in every portal language",
         "sites/bz.yaml:13: texts.intor: unknown text 'intor'; did you mean 'intro'?",
+    ]
+
+
+def test_country_name_override_covers_every_language(tmp_path, monkeypatch) -> None:
+    portal = VALID + "names:\n  en: Belize\n"
+    assert problems_for(tmp_path, monkeypatch, portal) == [
+        "sites/bz.yaml:9: names: no text for es; give one in every portal language",
     ]
 
 
