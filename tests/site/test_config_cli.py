@@ -116,3 +116,20 @@ def test_every_real_portal_checks_and_builds(tmp_path, capsys) -> None:
             assert f'lang="{lang}"' in page
             for entry in portal.help:
                 assert entry.label[lang] in page or entry.label[lang].replace("'", "&#39;") in page
+
+
+def test_the_example_in_docs_portals_md_is_valid(tmp_path) -> None:
+    # GIVEN the example portal from the maintainers' documentation, with a safe logo
+    doc = (ROOT / "docs" / "portals.md").read_text(encoding="utf-8")
+    example = doc.split("## Example\n\n```yaml\n", 1)[1].split("```", 1)[0]
+    sites = tmp_path / "sites"
+    (sites / "logos").mkdir(parents=True)
+    (sites / "_defaults.yaml").write_text(DEFAULTS)
+    (sites / "bz.yaml").write_text(example, encoding="utf-8")
+    (sites / "logos" / "bz-police.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>')
+    # THEN it loads without a problem, and the logo is published under /logos/
+    loaded = load_config(sites)
+    assert loaded.warnings == [] and loaded.portals[0].texts["intro"]["es"].startswith("Si vio")
+    assert main(["--root", str(ROOT), "build", "--sites", str(sites), "--out", str(tmp_path / "dist"),
+                 "--function-out", str(tmp_path / "fn")]) == 0
+    assert (tmp_path / "dist" / "logos" / "bz-police.svg").read_bytes() == (sites / "logos" / "bz-police.svg").read_bytes()
