@@ -101,10 +101,10 @@ def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = 
         env = envs.get(page.lang) or envs.setdefault(
             page.lang, make_environment(paths.templates, paths.translations, page.lang))
         add_file(files, page.path, render_page(env, page.template, page.context))
-    for portal in portals:
-        for partner in portal.partners:
-            if partner.logo:
-                add_file(files, f"logos/{Path(partner.logo).name}", (paths.sites / partner.logo).read_bytes())
+    # One file per logo even when several portals show it (config refuses two logos with one name).
+    logos = {Path(p.logo).name: p.logo for portal in portals for p in portal.partners if p.logo}
+    for name, logo in sorted(logos.items()):
+        add_file(files, f"logos/{name}", (paths.sites / logo).read_bytes())
     fn = function_files(portals, paths, css_path)
     if strict and warnings:
         raise ConfigError(warnings)

@@ -191,6 +191,20 @@ def _cross_check(data: dict[str, Any], stem: str, sites: Path, source: Locator) 
     return out
 
 
+def _logo_clashes(portal: Portal, source: Locator, published: dict[str, str]) -> list[ConfigProblem]:
+    """Logos are published flat as `/logos/<file name>`: two different files may not share a name.
+    `published` (file name → path under sites/) is shared across portals and updated."""
+    out = []
+    for i, partner in enumerate(portal.partners):
+        if partner.logo:
+            logo = Path(partner.logo).as_posix()
+            first = published.setdefault(Path(logo).name, logo)
+            if first != logo:
+                out.append(source.problem(("partners", i, "logo"), f"{logo!r} and {first!r} would both be "
+                                                                   f"published as /logos/{Path(logo).name}; rename one"))
+    return out
+
+
 def _read(path: Path, name: str, problems: list[ConfigProblem]) -> YamlDocument:
     doc = load_yaml(path.read_text(encoding="utf-8"))
     problems.extend(ConfigProblem(name, p.line, key_text(p.path), p.message) for p in doc.problems)
@@ -222,6 +236,7 @@ def load_config(sites: Path, only: list[str] | None = None) -> LoadedConfig:
         if not (sites / f"{code}.yaml").exists():
             problems.append(ConfigProblem(str(sites / f"{code}.yaml"), 0, "-", "no such portal file"))
     portals: list[Portal] = []
+    logo_files: dict[str, str] = {}
     for path in paths:
         if only and path.stem not in only:
             continue
@@ -235,6 +250,7 @@ def load_config(sites: Path, only: list[str] | None = None) -> LoadedConfig:
         problems.extend(_cross_check(data, path.stem, sites, source))
         if portal is not None:
             portals.append(portal)
+            problems.extend(_logo_clashes(portal, source, logo_files))
     if any(p.severity == "error" for p in problems):
         raise ConfigError(problems)
     return LoadedConfig(portals, [p for p in problems if p.severity == "warning"])

@@ -70,3 +70,30 @@ def test_missing_or_outside_sites(tmp_path: Path) -> None:
         f"'logos/none.svg' does not exist (looked for {tmp_path}/logos/none.svg)"]
     assert logo_problems(tmp_path, "../secret.svg") == [
         "'../secret.svg' must be a path inside sites/, such as logos/secret.svg"]
+
+
+def test_portals_share_a_logo_but_two_logos_cannot_share_a_name(tmp_path: Path) -> None:
+    from reportal.site.build import Paths, build
+    from reportal.site.config import ConfigError, load_config
+
+    root = Path(__file__).resolve().parents[2]
+    sites = tmp_path / "sites"
+    (sites / "logos" / "old").mkdir(parents=True)
+    (sites / "_defaults.yaml").write_text(
+        "base_url: https://r.example\nhotline: {name: H, url: https://h.example/}\n")
+    svg = SVG.format("<rect/>")
+    (sites / "logos" / "gp.svg").write_text(svg)
+    (sites / "logos" / "old" / "gp.svg").write_text(SVG.format("<circle/>"))
+    partner = "partners:\n  - name: GP\n    logo: logos/gp.svg\n"
+    (sites / "pk.yaml").write_text("code: pk\nlanguages: [en]\n" + partner)
+    (sites / "sn.yaml").write_text("code: sn\nlanguages: [en]\n" + partner)
+    # GIVEN two portals showing the same logo, THEN it is published once
+    build(Paths.under(root, sites), tmp_path / "dist", tmp_path / "fn")
+    assert (tmp_path / "dist" / "logos" / "gp.svg").read_text() == svg
+    # GIVEN a third portal with another file of the same name, THEN a config error
+    (sites / "ug.yaml").write_text("code: ug\nlanguages: [en]\n" + partner.replace("logos/gp", "logos/old/gp"))
+    with pytest.raises(ConfigError) as exc:
+        load_config(sites)
+    assert [str(p) for p in exc.value.problems] == [
+        f"{sites}/ug.yaml:5: partners[0].logo: 'logos/old/gp.svg' and 'logos/gp.svg' would both be "
+        "published as /logos/gp.svg; rename one"]
