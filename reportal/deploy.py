@@ -21,7 +21,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 import boto3
 import yaml
@@ -66,9 +66,12 @@ class DeployResult:
 
 def _pip_install(requirements: Path, target: Path) -> None:
     """Install `requirements` as cp313 manylinux aarch64 wheels into `target` (needs PyPI)."""
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--target", str(target),
-                    "--implementation", "cp", "--python-version", "3.13", "--only-binary=:all:",
-                    *(f"--platform={p}" for p in _PLATFORMS), "-r", str(requirements)], check=True)
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--target", str(target),
+               "--implementation", "cp", "--python-version", "3.13", "--only-binary=:all:",
+               *(f"--platform={p}" for p in _PLATFORMS), "-r", str(requirements)]
+    if subprocess.run(command).returncode != 0:
+        raise DeployError(f"pip could not install {requirements} as Lambda wheels (cp313, aarch64); "
+                          "is PyPI reachable, and does each package publish such a wheel?")
 
 
 def _python313() -> str | None:
@@ -82,15 +85,16 @@ def _python313() -> str | None:
     return None
 
 
-def build_bundle(root: Path, function_data: Path, out: Path, *, install: Any = _pip_install,
+def build_bundle(root: Path, function_data: Path, out: Path, *,
+                 install: Callable[[Path, Path], None] = _pip_install,
                  out_stream: TextIO = sys.stderr) -> Path:
     """Write the function zip to `out`: `handler.py`, the `reportal` package, `function_data/`
     and `lambda/requirements.txt` installed by `install(requirements, target)`.
 
-    Bytecode is precompiled by a Python 3.13 if one is found, with unchecked-hash pycs since
-    /var/task is read-only and zip times are too coarse for timestamp checks; source paths are
-    recorded as /var/task/... . Entries are sorted
-    with fixed times so equal inputs give an equal zip (and no needless function update).
+    Bytecode is precompiled by a Python 3.13 if one is found, as unchecked-hash pycs naming
+    /var/task/… sources: /var/task is read-only and zip times (2 s steps) defeat timestamp
+    checks. Entries are sorted with fixed times, so equal inputs give an equal zip and
+    CloudFormation sees no code change.
     Raises DeployError when an input is missing or the result passes Lambda's 250 MB limit."""
     for needed in (root / "lambda" / "handler.py", root / "lambda" / "requirements.txt", function_data):
         if not needed.exists():
