@@ -72,6 +72,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return serve(Path(args.root), port=args.port, host=args.host)
 
 
+def _cmd_deploy(args: argparse.Namespace) -> int:
+    from reportal.deploy import deploy_command
+
+    return deploy_command(args.stack, region=args.region, root=Path(args.root))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reportal", description=__doc__)
     parser.add_argument("--root", default=".", help="repository root holding sites/, templates/, translations/")
@@ -101,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1")
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("deploy", help="bundle the function, deploy both stacks, upload dist/, invalidate")
+    p.add_argument("--stack", required=True, help="stack name prefix (e.g. reportal-prod)")
+    p.add_argument("--region", default=None, help="region of the backend stack (the edge is us-east-1)")
+    p.set_defaults(func=_cmd_deploy)
 
     from reportal.inbox.commands import add_commands
 
