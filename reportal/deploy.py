@@ -6,43 +6,33 @@ boto3 session, so `AWS_ENDPOINT_URL` (boto3's own variable) points it all at an 
 """
 from __future__ import annotations
 
-import glob
 import hashlib
 import mimetypes
-import os
 import re
 import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 import boto3
 import yaml
 from botocore.exceptions import BotoCoreError, ClientError
+
+from reportal.bundle import DeployError, build_bundle
 
 __all__ = ["DeployError", "DeployResult", "SyncResult", "build_bundle", "cache_control", "content_type",
            "deploy", "deploy_command", "sync_site"]
 
 EDGE_REGION = "us-east-1"  # CloudFront-scoped WAF web ACLs and certificates must live here
 # Lambda python3.13 runs on Amazon Linux 2023 (glibc 2.34); we deploy arm64 (Graviton).
-_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")
-_UNZIPPED_MAX = 250 * 1024 * 1024  # Lambda quota: a deployment package is at most 250 MB unzipped
 _FINGERPRINT = re.compile(r"\.[0-9a-f]{8,}\.[A-Za-z0-9]+$")
 _TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml",
           ".txt": "text/plain; charset=utf-8", ".xml": "application/xml", ".json": "application/json",
           ".js": "text/javascript; charset=utf-8", ".ico": "image/x-icon", ".png": "image/png",
           ".webmanifest": "application/manifest+json", ".woff2": "font/woff2"}
-
-
-class DeployError(Exception):
-    """A deploy step failed; the message says which and what AWS answered."""
 
 
 @dataclass
@@ -62,68 +52,6 @@ class DeployResult:
     edge: dict[str, str]
     sync: SyncResult
     invalidation_id: str | None
-
-
-def _pip_install(requirements: Path, target: Path) -> None:
-    """Install `requirements` as cp313 manylinux aarch64 wheels into `target` (needs PyPI)."""
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--target", str(target),
-               "--implementation", "cp", "--python-version", "3.13", "--only-binary=:all:",
-               *(f"--platform={p}" for p in _PLATFORMS), "-r", str(requirements)]
-    if subprocess.run(command).returncode != 0:
-        raise DeployError(f"pip could not install {requirements} as Lambda wheels (cp313, aarch64); "
-                          "is PyPI reachable, and does each package publish such a wheel?")
-
-
-def _python313() -> str | None:
-    """Find a CPython 3.13 (bytecode is version-specific): $REPORTAL_PYTHON313, PATH, pyenv."""
-    candidates = [os.environ.get("REPORTAL_PYTHON313"), shutil.which("python3.13"),
-                  *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13")))]
-    for python in filter(None, candidates):
-        probe = [python, "-c", "import sys; sys.exit(sys.version_info[:2] != (3, 13))"]
-        if subprocess.run(probe, capture_output=True).returncode == 0:
-            return python
-    return None
-
-
-def build_bundle(root: Path, function_data: Path, out: Path, *,
-                 install: Callable[[Path, Path], None] = _pip_install,
-                 out_stream: TextIO = sys.stderr) -> Path:
-    """Write the function zip to `out`: `handler.py`, the `reportal` package, `function_data/`
-    and `lambda/requirements.txt` installed by `install(requirements, target)`.
-
-    Bytecode is precompiled by a Python 3.13 if one is found, as unchecked-hash pycs naming
-    /var/task/… sources: /var/task is read-only and zip times (2 s steps) defeat timestamp
-    checks. Entries are sorted with fixed times, so equal inputs give an equal zip and
-    CloudFormation sees no code change.
-    Raises DeployError when an input is missing or the result passes Lambda's 250 MB limit."""
-    for needed in (root / "lambda" / "handler.py", root / "lambda" / "requirements.txt", function_data):
-        if not needed.exists():
-            raise DeployError(f"{needed} not found (function data comes from `reportal build`)")
-    with tempfile.TemporaryDirectory() as tmp:
-        staging = Path(tmp)
-        install(root / "lambda" / "requirements.txt", staging)
-        skip = shutil.ignore_patterns("__pycache__", "*.pyc")
-        shutil.copytree(root / "reportal", staging / "reportal", ignore=skip, dirs_exist_ok=True)
-        shutil.copytree(function_data, staging / "function_data", ignore=skip)
-        shutil.copy2(root / "lambda" / "handler.py", staging / "handler.py")
-        python = _python313()
-        if python:
-            subprocess.run([python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
-                            "-s", str(staging), "-p", "/var/task", str(staging)], capture_output=True)
-        else:
-            print("warning: no Python 3.13 found; bytecode not precompiled (slower cold starts)", file=out_stream)
-        total = 0
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-            for path in sorted(p for p in staging.rglob("*") if p.is_file()):
-                info = zipfile.ZipInfo(path.relative_to(staging).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
-                info.external_attr = (0o755 if path.suffix == ".so" else 0o644) << 16
-                data = path.read_bytes()
-                total += len(data)
-                zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
-    if total > _UNZIPPED_MAX:
-        raise DeployError(f"function bundle is {total / 2**20:.0f} MiB unzipped; Lambda allows 250 MB")
-    return out
 
 
 def content_type(key: str) -> str:

@@ -16,6 +16,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from reportal import bundle as bundle_module
 from reportal import deploy as deploy_module
 from reportal.deploy import DeployError, build_bundle, cache_control, content_type, deploy
 
@@ -75,7 +76,7 @@ def test_bundle_holds_handler_package_data_and_deps(repo: Path) -> None:
     assert {"handler.py", "reportal/__init__.py", "reportal/deploy.py",
             "function_data/bz/portal.json", "fakedep/__init__.py"} <= names
     assert not any(n.endswith(".pyc") and "cpython-311" in n for n in names)
-    if deploy_module._python313():  # bytecode for the Lambda runtime, never for this interpreter
+    if bundle_module._python313():  # bytecode for the Lambda runtime, never for this interpreter
         assert "reportal/__pycache__/__init__.cpython-313.pyc" in names
     # AND the zip is reproducible, so an unchanged function is not redeployed
     assert first.read_bytes() == second.read_bytes()
