@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test build check bench messages system-deps screenshots clean
+.PHONY: run test build check bench messages golden system-deps screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ messages: $(STAMP)
 	@# = pybabel update --no-fuzzy-matching, but keeping X-Reviewed-By-Native-Speaker (docs/translating.md)
 	$(PY) -c 'import pathlib; from reportal.site.catalogs import update_catalogs; \
 	  [print("updated", p) for p in update_catalogs(pathlib.Path("translations/messages.pot"), pathlib.Path("translations"))]'
+
+## golden: rewrite tests/golden/dist from the golden fixture portal (on purpose only; review the diff)
+golden: $(STAMP)
+	REPORTAL_GOLDEN=update $(PY) -m pytest -q tests/site/test_golden.py
 
 clean:
 	rm -rf dist build var .pytest_cache
