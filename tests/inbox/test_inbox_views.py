@@ -1,0 +1,134 @@
+"""Analysts' views: list, show, export; escaped text, formula-neutral CSV, private files."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from reportal.cli import main
+from reportal.inbox.export import escape_text, json_text, neutralize_cell, write_csv
+from reportal.inbox.store import Store
+from tests.inbox.conftest import make_report
+
+HOSTILE_URL = "https://evil.example/\x1b]8;;https://x\x07\u202egpj.exe"
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    """An inbox holding a hostile report, a plain one and its duplicate."""
+    path = tmp_path / "inbox.sqlite"
+    with Store(path) as store:
+        store.add_many([
+            make_report(report_id="aaaa0001", urls=[HOSTILE_URL], notes="=HYPERLINK(\"http://x\")\nline 2",
+                        email="+1@example.org", referrer="-x", received_at="2025-03-01T09:00:00Z"),
+            make_report(report_id="bbbb0002", urls=["https://ok.example/"], notes="نص عربي",
+                        received_at="2025-03-01T10:00:00Z"),
+            make_report(report_id="cccc0003", urls=["https://ok.example/"], kind="image",
+                        received_at="2025-03-01T11:00:00Z"),
+        ])
+    return path
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_escape_text_keeps_letters_and_escapes_what_could_steer_a_terminal() -> None:
+    assert escape_text("تقرير 報告 ü") == "تقرير 報告 ü"
+    assert escape_text(HOSTILE_URL) == "https://evil.example/\\x1b]8;;https://x\\x07\\u202egpj.exe"
+    assert escape_text("a\\x1b") == "a\\\\x1b"  # a typed backslash cannot fake an escape
+    assert escape_text("\u2028\U000e0041\ue000\x9b") == "\\u2028\\U000e0041\\ue000\\x9b"
+    assert escape_text(None) == "-"
+
+
+def test_list_json_is_the_plaintexts_plus_duplicate_of(db, capsys) -> None:
+    code, out, _ = _run(capsys, "inbox", "list", "--json", "--db", str(db))
+    assert code == 0
+    with Store(db) as store:
+        assert json.loads(out) == store.list()
+    listed = json.loads(out)
+    assert [r["duplicate_of"] for r in listed] == [None, None, "bbbb0002"]
+    assert listed[0]["urls"][0]["normalized"] == HOSTILE_URL  # the value itself is exact...
+    assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out  # ...but the text is inert
+    assert "نص عربي" in out
+
+
+def test_list_text_shows_escaped_urls_and_groups(db, capsys) -> None:
+    code, out, _ = _run(capsys, "inbox", "list", "--db", str(db))
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 3
+    assert lines[0] == ("aaaa0001  2025-03-01T09:00:00Z  bz/es  "
+                        "https://evil.example/\\x1b]8;;https://x\\x07\\u202egpj.exe")
+    assert lines[2].startswith("cccc0003  2025-03-01T11:00:00Z  bz/es  duplicate of bbbb0002  https://ok.example/")
+
+
+def test_list_of_a_missing_inbox_is_empty(tmp_path, capsys) -> None:
+    assert _run(capsys, "inbox", "list", "--json", "--db", str(tmp_path / "none.sqlite"))[1] == "[]\n"
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_show_prints_every_field_escaped(db, capsys) -> None:
+    code, out, _ = _run(capsys, "inbox", "show", "aaaa", "--db", str(db))
+    assert code == 0
+    assert "report_id    aaaa0001" in out
+    assert "url 1        https://evil.example/\\x1b]8;;https://x\\x07\\u202egpj.exe" in out
+    assert "  =HYPERLINK(\"http://x\")\n  line 2" in out
+    assert "\x1b" not in out and "\u202e" not in out
+    code, out, _ = _run(capsys, "inbox", "show", "cccc0003", "--json", "--db", str(db))
+    assert json.loads(out)["duplicate_of"] == "bbbb0002"
+
+
+def test_show_unknown_or_ambiguous_id_fails_clearly(db, tmp_path, capsys) -> None:
+    with Store(db) as store:
+        store.add_many([make_report(report_id="aaaa0009")])
+    code, _, err = _run(capsys, "inbox", "show", "zzzz9999", "--db", str(db))
+    assert code == 1 and "no report zzzz9999" in err
+    code, _, err = _run(capsys, "inbox", "show", "aaaa", "--db", str(db))
+    assert code == 1 and "matches several reports: aaaa0001, aaaa0009" in err
+    code, _, err = _run(capsys, "inbox", "show", "x\x1b[2J", "--db", str(db))
+    assert code == 1 and "\x1b" not in err
+
+
+def test_csv_export_neutralizes_formulas_and_round_trips(db, tmp_path, capsys) -> None:
+    out_file = tmp_path / "export.csv"
+    code, _, err = _run(capsys, "inbox", "export", "--format", "csv", "--db", str(db), "--out", str(out_file))
+    assert code == 0 and "exported 3 report(s) as csv" in err
+    assert out_file.stat().st_mode & 0o777 == 0o600
+    rows = list(csv.DictReader(io.StringIO(out_file.read_text(encoding="utf-8"), newline="")))
+    assert rows[0]["notes"] == "'=HYPERLINK(\"http://x\")\nline 2"
+    assert rows[0]["email"] == "'+1@example.org" and rows[0]["referrer"] == "'-x"
+    assert rows[0]["urls_normalized"] == HOSTILE_URL
+    assert rows[2]["duplicate_of"] == "bbbb0002" and rows[1]["notes"] == "نص عربي"
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\0x", "＝1"])
+def test_every_formula_start_is_neutralized(value: str) -> None:
+    assert neutralize_cell(value) == "'" + value
+    out = io.StringIO()
+    write_csv([make_report(notes=value, email=value)], out)
+    row = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))[0]
+    assert row["notes"] == row["email"] == "'" + value
+
+
+def test_ordinary_cells_are_unchanged() -> None:
+    for value in ("https://a.example/?q=1,2", "x=1", "a \"quoted\" word", "", "'already"):
+        assert neutralize_cell(value) == value
+    assert neutralize_cell(None) == ""
+
+
+def test_jsonl_export_is_one_inert_object_per_line(db, capsys) -> None:
+    code, out, _ = _run(capsys, "inbox", "export", "--format", "jsonl", "--db", str(db))
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 3
+    assert json.loads(lines[0])["urls"][0]["normalized"] == HOSTILE_URL
+    assert "\x1b" not in out and "\u202e" not in out
+
+
+def test_json_text_escapes_astral_format_characters_as_surrogate_pairs() -> None:
+    text = json_text({"k": "\U000e0041\u0085"})
+    assert text == '{"k": "\\udb40\\udc41\\u0085"}' and json.loads(text) == {"k": "\U000e0041\u0085"}
