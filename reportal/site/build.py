@@ -1,19 +1,22 @@
 """`reportal build`: load every portal, plan every page, render, then write once.
 
 A bad config raises before anything is rendered, so `dist/` is left untouched.
+A rebuild whose inputs and outputs are as the last build left them writes nothing and
+returns at once (state in `.<out>.reportal-state.json` beside `out`; see "Incremental builds").
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import sys
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from reportal.site.catalogs import catalog_path, check_catalogs, compile_catalog, locale_id
 from reportal.site.config import ConfigError, ConfigProblem, Portal, load_config
-from reportal.site.output import WriteStats, add_file, write_output
+from reportal.site.output import WriteStats, add_file, snapshot, write_output
 from reportal.site.pages import plan_pages, portal_context, portal_languages
-from reportal.site.render import make_environment, render_page
+from reportal.site.render import MemoryBytecodeCache, make_environment, render_page
 
 __all__ = ["BuildResult", "Paths", "build", "function_files"]
 
@@ -82,6 +85,9 @@ def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = 
     Every step appends its warnings (`ConfigProblem`, severity "warning") to one list; with
     `strict` any warning fails the build. Raises `ConfigError` (nothing written) or `OutputError`.
     """
+    fingerprint = _fingerprint(paths, only, strict) if write else ""
+    if write and (previous := _unchanged(out, function_out, fingerprint)) is not None:
+        return previous
     loaded = load_config(paths.sites, only)
     portals, warnings = loaded.portals, list(loaded.warnings)
     usage: dict[str, list[str]] = {}
@@ -95,11 +101,12 @@ def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = 
     css_path, css = _css(paths)
     pages = plan_pages(portals, css_path)
     envs = {}
+    compiled = MemoryBytecodeCache()  # each template compiled once, not once per language
     files: dict[str, bytes] = {}
     add_file(files, css_path.lstrip("/"), css)
     for page in pages:
         env = envs.get(page.lang) or envs.setdefault(
-            page.lang, make_environment(paths.templates, paths.translations, page.lang))
+            page.lang, make_environment(paths.templates, paths.translations, page.lang, compiled))
         add_file(files, page.path, render_page(env, page.template, page.context))
     # One file per logo even when several portals show it (config refuses two logos with one name).
     logos = {Path(p.logo).name: p.logo for portal in portals for p in portal.partners if p.logo}
@@ -110,7 +117,75 @@ def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = 
         raise ConfigError(warnings)
     if not write:
         return BuildResult(portals, len(pages), WriteStats(), WriteStats(), warnings)
+    _state_path(out).unlink(missing_ok=True)  # a build that stops half-way leaves no state
     site_stats = write_output(out, files)
     fn_stats = write_output(function_out, fn)
-    return BuildResult(portals=portals, pages=len(pages), site=site_stats, function=fn_stats,
-                       warnings=warnings)
+    result = BuildResult(portals=portals, pages=len(pages), site=site_stats, function=fn_stats,
+                         warnings=warnings)
+    _save_state(out, function_out, fingerprint, result)
+    return result
+
+
+# Incremental builds. A build that would write exactly what the last one wrote is skipped: its
+# inputs (every file under sites/, templates/ and translations/, the source of this package, the
+# versions of Python and of the libraries that shape the output, and the arguments) hash to the
+# fingerprint recorded beside `out`, and both output trees still hold what that build left
+# (same files, sizes and modification times). Anything else is a full build, so the output is
+# always the one a full build would write.
+_STATE_VERSION = 1
+
+
+def _state_path(out: Path) -> Path:
+    return out.with_name(f".{out.name}.reportal-state.json")
+
+
+def _fingerprint(paths: Paths, only: list[str] | None, strict: bool) -> str:
+    import babel
+    import jinja2
+    import pydantic
+    import yaml
+
+    digest = hashlib.sha256(json.dumps([
+        _STATE_VERSION, sys.version, jinja2.__version__, babel.__version__, yaml.__version__,
+        pydantic.VERSION, sorted(only or []), strict,
+        [str(p.resolve()) for p in (paths.sites, paths.templates, paths.translations)],
+    ]).encode())
+    trees = [("code", Path(__file__).parent, "*.py"), ("sites", paths.sites, "*"),
+             ("templates", paths.templates, "*"), ("translations", paths.translations, "*")]
+    for label, root, pattern in trees:
+        for path in sorted(p for p in root.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts):
+            data = path.read_bytes()
+            digest.update(f"\0{label}/{path.relative_to(root).as_posix()}\0{len(data)}\0".encode())
+            digest.update(data)
+    return digest.hexdigest()
+
+
+def _save_state(out: Path, function_out: Path, fingerprint: str, result: BuildResult) -> None:
+    state = {
+        "fingerprint": fingerprint, "function_out": str(function_out.resolve()), "pages": result.pages,
+        "portals": [p.model_dump(mode="json") for p in result.portals],
+        "warnings": [asdict(w) for w in result.warnings],
+        "site": snapshot(out), "function": snapshot(function_out),
+    }
+    tmp = _state_path(out).with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(_state_path(out))
+
+
+def _unchanged(out: Path, function_out: Path, fingerprint: str) -> BuildResult | None:
+    """The last build's result if it would be written again unchanged; None otherwise."""
+    try:
+        state = json.loads(_state_path(out).read_text(encoding="utf-8"))
+        if (state["fingerprint"] != fingerprint or state["function_out"] != str(function_out.resolve())
+                or state["site"] != snapshot(out) or state["function"] != snapshot(function_out)):
+            return None
+        portals = [Portal.model_validate(p) for p in state["portals"]]
+        warnings = [ConfigProblem(**w) for w in state["warnings"]]
+    except (OSError, ValueError, KeyError, TypeError):  # no state, or one this code cannot read
+        return None
+
+    def files(shot: dict[str, list[int]]) -> int:
+        return sum(1 for rel in shot if not rel.endswith("/"))
+
+    return BuildResult(portals, state["pages"], WriteStats(unchanged=files(state["site"])),
+                       WriteStats(unchanged=files(state["function"])), warnings)

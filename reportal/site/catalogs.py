@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -60,6 +61,7 @@ def locale_id(tag: str) -> str:
     return bcp47(tag).replace("-", "_")
 
 
+@lru_cache(maxsize=1024)  # CLDR data never changes during a run; the build asks ~10× per page
 def language(tag: str) -> Language:
     """CLDR data for `tag` (any case, `-` or `_`); `tag` of the result is canonical BCP 47.
 
@@ -73,6 +75,7 @@ def language(tag: str) -> Language:
     return Language(tag=canonical, dir=loc.text_direction, native=native[:1].upper() + native[1:])
 
 
+@lru_cache(maxsize=4096)
 def country_name(code: str, tag: str) -> str:
     """The country's name for ISO 3166-1 `code` in language `tag`, from CLDR."""
     loc = Locale.parse(locale_id(tag))

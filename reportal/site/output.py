@@ -2,10 +2,11 @@
 files, remove stale ones."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-__all__ = ["OutputError", "WriteStats", "add_file", "write_output"]
+__all__ = ["OutputError", "WriteStats", "add_file", "snapshot", "write_output"]
 
 
 class OutputError(Exception):
@@ -31,29 +32,66 @@ def add_file(files: dict[str, bytes], path: str, data: bytes) -> None:
     files[path] = data
 
 
+def _walk(out: Path) -> tuple[dict[str, os.stat_result], dict[str, Path]]:
+    """One walk of `out`: files (relative POSIX path → `lstat` result) and every directory
+    (relative POSIX path ending in "/", "" for `out` itself → path)."""
+    files: dict[str, os.stat_result] = {}
+    dirs: dict[str, Path] = {}
+    pending = [(out, "")]
+    while pending:
+        directory, prefix = pending.pop()
+        dirs[prefix] = directory
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((Path(entry.path), f"{prefix}{entry.name}/"))
+                else:
+                    files[prefix + entry.name] = entry.stat(follow_symlinks=False)
+    return files, dirs
+
+
+def snapshot(out: Path) -> dict[str, list[int]]:
+    """What `out` holds now, cheaply (one `lstat` per file, nothing read): relative POSIX path →
+    [size in bytes, modification time in ns] for files, [] for directories (with a trailing
+    "/"). Two equal snapshots mean, short of a same-size write within the same nanosecond,
+    the same bytes. Empty if `out` does not exist."""
+    if not out.is_dir():
+        return {}
+    files, dirs = _walk(out)
+    shot: dict[str, list[int]] = {rel: [st.st_size, st.st_mtime_ns] for rel, st in files.items()}
+    shot.update({rel: [] for rel in dirs if rel})
+    return shot
+
+
 def write_output(out: Path, files: dict[str, bytes], prune: bool = True) -> WriteStats:
-    """Make `out` hold exactly `files`: write changed files, leave identical ones, drop stale."""
+    """Make `out` hold exactly `files`: write changed files (to a temporary name, then an atomic
+    rename), leave identical ones untouched, drop stale ones and empty directories.
+
+    The tree is walked once; a file is read back only if one of the same size exists, so a
+    fresh output directory costs one write per file."""
     stats = WriteStats()
     out.mkdir(parents=True, exist_ok=True)
+    stats_of, dirs = _walk(out)
+    existing = {rel: st.st_size for rel, st in stats_of.items()}
+    made = set(dirs.values())
     for rel in sorted(files):
         target = out / rel
         data = files[rel]
-        try:
-            if target.stat().st_size == len(data) and target.read_bytes() == data:
-                stats.unchanged += 1
-                continue
-        except FileNotFoundError:
+        if existing.get(rel) == len(data) and target.read_bytes() == data:
+            stats.unchanged += 1
+            continue
+        if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_bytes(data)
         tmp.replace(target)
         stats.written += 1
     if prune:
-        for path in sorted(out.rglob("*"), reverse=True):
-            rel = path.relative_to(out).as_posix()
-            if path.is_file() and rel not in files:
-                path.unlink()
-                stats.removed += 1
-            elif path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
+        for rel in sorted(set(existing) - set(files)):
+            (out / rel).unlink()
+            stats.removed += 1
+        for rel in sorted(dirs, key=lambda d: d.count("/"), reverse=True):
+            if rel and not any(dirs[rel].iterdir()):
+                dirs[rel].rmdir()
     return stats

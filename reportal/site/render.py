@@ -14,12 +14,30 @@ from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined
+from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
 from reportal.site.catalogs import load_translations
 
-__all__ = ["install_translations", "make_environment", "render_page"]
+__all__ = ["MemoryBytecodeCache", "install_translations", "make_environment", "render_page"]
+
+
+class MemoryBytecodeCache(BytecodeCache):
+    """Compiled templates kept in memory for the length of one build, so the per-language
+    environments parse and compile each template once instead of once per language.
+    Share one only between environments made by `make_environment` (same options); Jinja2
+    still checks each template's source checksum before reusing its code."""
+
+    def __init__(self) -> None:
+        self._codes: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self._codes:
+            bucket.bytecode_from_string(self._codes[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._codes[bucket.key] = bucket.bytecode_to_string()
 
 
 def install_translations(env: Environment, translations: NullTranslations) -> None:
@@ -43,10 +61,13 @@ def install_translations(env: Environment, translations: NullTranslations) -> No
         gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext)
 
 
-def make_environment(templates: Path, translations: Path, lang: str) -> Environment:
+def make_environment(templates: Path, translations: Path, lang: str,
+                     bytecode_cache: BytecodeCache | None = None) -> Environment:
     """A Jinja2 environment for BCP 47 `lang` with its gettext catalog installed (English
     msgids when the language has none). Autoescape is `True`, not `select_autoescape`, so it
-    holds for every template name (`.html`, `.txt`, `.svg`, …)."""
+    holds for every template name (`.html`, `.txt`, `.svg`, …). Templates are read once per
+    build (`auto_reload=False`); pass one `MemoryBytecodeCache` to every language's environment
+    to compile each template once."""
     env = Environment(
         loader=FileSystemLoader(str(templates)),
         autoescape=True,
@@ -55,6 +76,8 @@ def make_environment(templates: Path, translations: Path, lang: str) -> Environm
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
         keep_trailing_newline=True,
+        auto_reload=False,
+        bytecode_cache=bytecode_cache,
     )
     env.policies["ext.i18n.trimmed"] = True
     install_translations(env, load_translations(translations, lang))

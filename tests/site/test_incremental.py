@@ -1,0 +1,103 @@
+"""Incremental builds and `write_output`: an unchanged rebuild writes nothing, and whatever
+changed (an input, an output, the arguments) gives exactly what a full build writes."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reportal.site.build import Paths, build
+from reportal.site.config import ConfigError
+from reportal.site.output import snapshot, write_output
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE_SITES = ROOT / "tests" / "fixtures" / "sites"
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> Paths:
+    """Copies of the fixture sites and the templates, so a test may change them."""
+    shutil.copytree(FIXTURE_SITES, tmp_path / "sites")
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    return Paths(tmp_path / "sites", tmp_path / "templates", ROOT / "translations")
+
+
+def _full_build(paths: Paths, where: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    build(paths, where / "dist", where / "function")
+    return _tree(where / "dist"), _tree(where / "function")
+
+
+def test_an_unchanged_rebuild_writes_and_touches_nothing(inputs: Paths, tmp_path: Path) -> None:
+    # GIVEN a finished build
+    first = build(inputs, tmp_path / "out" / "dist", tmp_path / "out" / "function")
+    before = snapshot(tmp_path / "out" / "dist"), snapshot(tmp_path / "out" / "function")
+    # WHEN nothing changed and it builds again
+    again = build(inputs, tmp_path / "out" / "dist", tmp_path / "out" / "function")
+    # THEN nothing is written and every file keeps its size and modification time
+    assert (again.site.written, again.function.written) == (0, 0)
+    assert again.site.unchanged == first.site.written and again.function.unchanged == first.function.written
+    assert again.pages == first.pages and [p.code for p in again.portals] == ["bz", "eg"]
+    assert again.warnings == first.warnings
+    assert (snapshot(tmp_path / "out" / "dist"), snapshot(tmp_path / "out" / "function")) == before
+
+
+def test_a_tampered_missing_or_extra_output_file_is_put_right(inputs: Paths, tmp_path: Path) -> None:
+    # GIVEN a finished build, and a reference full build elsewhere
+    dist, function = tmp_path / "out" / "dist", tmp_path / "out" / "function"
+    build(inputs, dist, function)
+    reference = _full_build(inputs, tmp_path / "reference")
+    # WHEN an output file is changed, one removed and a stray one added
+    (dist / "bz" / "en" / "index.html").write_text("tampered", encoding="utf-8")
+    (function / "site.json").unlink()
+    (dist / "bz" / "stray.html").write_text("stray", encoding="utf-8")
+    result = build(inputs, dist, function)
+    # THEN the rebuild writes what a full build writes, and nothing else
+    assert result.site.written == 1 and result.site.removed == 1 and result.function.written == 1
+    assert (_tree(dist), _tree(function)) == reference
+
+
+def test_a_changed_input_gives_the_full_build_output(inputs: Paths, tmp_path: Path) -> None:
+    # GIVEN a finished build
+    dist, function = tmp_path / "out" / "dist", tmp_path / "out" / "function"
+    build(inputs, dist, function)
+    # WHEN a portal file and a template change
+    bz = inputs.sites / "bz.yaml"
+    bz.write_text(bz.read_text(encoding="utf-8").replace('phone: "911"', 'phone: "999"'), encoding="utf-8")
+    base = inputs.templates / "base.html"
+    base.write_text(base.read_text(encoding="utf-8").replace("<body>", "<body class=\"changed\">"), encoding="utf-8")
+    result = build(inputs, dist, function)
+    # THEN every page is written again and the output equals a full build's
+    assert result.site.written >= result.pages
+    assert "999" in (dist / "bz" / "en" / "index.html").read_text(encoding="utf-8")
+    assert (_tree(dist), _tree(function)) == _full_build(inputs, tmp_path / "reference")
+
+
+def test_strict_is_part_of_what_makes_a_build_the_same(inputs: Paths, tmp_path: Path) -> None:
+    # GIVEN a build that succeeded with warnings (the fixture catalogs are unreviewed drafts)
+    dist, function = tmp_path / "out" / "dist", tmp_path / "out" / "function"
+    warnings = build(inputs, dist, function).warnings
+    if not warnings:
+        pytest.skip("the fixture build has no warnings to turn into errors")
+    # WHEN the same inputs are built with --strict
+    # THEN the warnings fail the build as they would without the earlier one
+    with pytest.raises(ConfigError):
+        build(inputs, dist, function, strict=True)
+
+
+def test_write_output_keeps_identical_files_and_drops_stale_ones(tmp_path: Path) -> None:
+    # GIVEN an output directory from an earlier write
+    out = tmp_path / "out"
+    write_output(out, {"a/index.html": b"A", "b/c/index.html": b"C", "keep.css": b"K"})
+    kept = snapshot(out)["keep.css"]
+    # WHEN the next site has one changed file, one new and two gone
+    stats = write_output(out, {"a/index.html": b"A2", "keep.css": b"K", "d/index.html": b"D"})
+    # THEN only the changed and new files are written, stale files and empty directories go
+    assert (stats.written, stats.unchanged, stats.removed) == (2, 1, 1)
+    assert _tree(out) == {"a/index.html": b"A2", "d/index.html": b"D", "keep.css": b"K"}
+    assert not (out / "b").exists()
+    assert snapshot(out)["keep.css"] == kept
