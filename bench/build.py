@@ -1,0 +1,157 @@
+"""Build figures: full rebuild pages/s against its floor, and the unchanged rebuild.
+
+Every timed run happens in a fresh interpreter (``python -m bench.build MODE …``) so no cache of
+a previous run helps it, as with a real `reportal build`; imports happen before the clock starts.
+
+- full:      `reportal.site.build.build()` into an empty output directory (config loading and
+             validation, planning, rendering, function data, safe writes).
+- floor:     the same pages rendered and written by a bare Jinja2 loop: one environment per
+             language with the same options and catalog, templates compiled once (a shared
+             in-memory bytecode cache), `render()`, `write_bytes()`. Its output is checked to be
+             byte-identical to reportal's, so both loops do the same work.
+- unchanged: `build()` again over an up-to-date output directory.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.machine import median
+from bench.sites import write_sites
+
+__all__ = ["measure_build"]
+
+
+def _full(root: Path, sites: Path, out: Path, function_out: Path) -> dict[str, Any]:
+    from reportal.site.build import Paths, build
+
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(function_out, ignore_errors=True)
+    start, cpu = time.perf_counter(), time.process_time()
+    result = build(Paths.under(root, sites), out, function_out)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"seconds": seconds, "cpu": cpu, "pages": result.pages, "written": result.site.written}
+
+
+def _unchanged(root: Path, sites: Path, out: Path, function_out: Path) -> dict[str, Any]:
+    from reportal.site.build import Paths, build
+
+    start, cpu = time.perf_counter(), time.process_time()
+    result = build(Paths.under(root, sites), out, function_out)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"seconds": seconds, "cpu": cpu, "pages": result.pages,
+            "written": result.site.written + result.function.written}
+
+
+def _floor(root: Path, sites: Path, out: Path) -> dict[str, Any]:
+    from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined
+
+    from reportal.site.build import Paths, _css
+    from reportal.site.catalogs import load_translations
+    from reportal.site.config import load_config
+    from reportal.site.pages import plan_pages
+    from reportal.site.render import install_translations
+
+    class MemoryCache(BytecodeCache):
+        def __init__(self) -> None:
+            self.codes: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket: Any) -> None:
+            if bucket.key in self.codes:
+                bucket.bytecode_from_string(self.codes[bucket.key])
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            self.codes[bucket.key] = bucket.bytecode_to_string()
+
+    paths = Paths.under(root, sites)
+    css_path, _ = _css(paths)  # the page list is planned outside the clock
+    pages = plan_pages(load_config(sites).portals, css_path)
+    shutil.rmtree(out, ignore_errors=True)
+
+    start, cpu = time.perf_counter(), time.process_time()
+    cache, envs = MemoryCache(), {}
+    for lang in sorted({page.lang for page in pages}):
+        env = Environment(loader=FileSystemLoader(str(paths.templates)), autoescape=True,
+                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                          extensions=["jinja2.ext.i18n"], keep_trailing_newline=True,
+                          auto_reload=False, bytecode_cache=cache)
+        env.policies["ext.i18n.trimmed"] = True
+        install_translations(env, load_translations(paths.translations, lang))  # same strings
+        envs[lang] = env
+    made: set[Path] = set()
+    for page in pages:
+        data = envs[page.lang].get_template(page.template).render(page.context).encode("utf-8")
+        target = out / page.path
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        target.write_bytes(data)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"seconds": seconds, "cpu": cpu, "pages": len(pages)}
+
+
+def _run(mode: str, root: Path, *args: Path) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, "-m", "bench.build", mode, str(root), *map(str, args)],
+                          cwd=root, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench.build {mode} failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _same_pages(floor_out: Path, out: Path) -> bool:
+    files = [p for p in floor_out.rglob("*") if p.is_file()]
+    return bool(files) and all(
+        (out / p.relative_to(floor_out)).read_bytes() == p.read_bytes() for p in files)
+
+
+def measure_build(root: Path, work: Path, portals: int = 50, languages: int = 4,
+                  runs: int = 5) -> dict[str, Any]:
+    """Write the synthetic sites under `work`, then time `runs` full rebuilds and floor loops
+    (alternating) and `runs` + 2 unchanged rebuilds, each in a fresh interpreter.
+
+    Returns seconds (medians), pages/s, the ratio full/floor (1.0 = as fast as the floor),
+    the unchanged rebuild in milliseconds, and whether the floor wrote the same bytes."""
+    sites, out, fn, floor_out = work / "sites", work / "dist", work / "function", work / "floor"
+    write_sites(sites, root / "sites" / "_defaults.yaml", portals, languages)
+    _run("full", root, sites, out, fn)  # warm-up: .pyc files, page cache
+    full, floor = [], []
+    for _ in range(runs):
+        full.append(_run("full", root, sites, out, fn))
+        floor.append(_run("floor", root, sites, floor_out))
+    unchanged = [_run("unchanged", root, sites, out, fn) for _ in range(runs + 2)]
+    pages = full[0]["pages"]
+
+    def med(runs_: list[dict[str, Any]], key: str) -> float:
+        return median([r[key] for r in runs_])
+
+    figures: dict[str, Any] = {"portals": portals, "languages": languages, "pages": pages, "runs": runs}
+    for clock, key in (("", "seconds"), ("_cpu", "cpu")):
+        full_s, floor_s = med(full, key), med(floor, key)
+        figures.update({
+            f"full{clock}_s": round(full_s, 4), f"pages_per{clock}_s": round(pages / full_s),
+            f"floor{clock}_s": round(floor_s, 4), f"floor_pages_per{clock}_s": round(pages / floor_s),
+            f"ratio{clock}": round(full_s / floor_s, 2),
+            f"unchanged{clock}_ms": round(med(unchanged, key) * 1000, 1),
+        })
+    figures["unchanged_written"] = max(r["written"] for r in unchanged)
+    figures["floor_identical"] = floor[0]["pages"] == pages and _same_pages(floor_out, out)
+    return figures
+
+
+def main(argv: list[str]) -> int:
+    """``python -m bench.build full|unchanged ROOT SITES OUT FUNCTION_OUT`` or
+    ``… floor ROOT SITES OUT``: one timed run; prints its figures as one JSON line."""
+    mode, root, *rest = argv
+    paths = [Path(p) for p in rest]
+    runners = {"full": _full, "unchanged": _unchanged, "floor": _floor}
+    print(json.dumps(runners[mode](Path(root), *paths)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
