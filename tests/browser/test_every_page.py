@@ -108,6 +108,15 @@ def _visit(page: Any, base: str, path: str, axe_source: str, seen: dict[str, lis
     page.emulate_media(color_scheme="dark")
     record["axe_dark"] = run_axe(page, axe_source)
     page.emulate_media(color_scheme="light")
+    size = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 640})  # WCAG 1.4.10 Reflow: 320 CSS pixels
+    record["overflow_320"] = page.evaluate(
+        "() => [document.documentElement.scrollWidth - document.documentElement.clientWidth,"
+        " [...document.querySelectorAll('main *, header *, footer *')].filter(e => {"
+        " const r = e.getBoundingClientRect(); return r.width && (r.right > innerWidth + 1 || r.left < -1)"
+        " && !e.matches('.skip, .skip *'); }).map(e => e.tagName.toLowerCase()"
+        " + (e.id ? '#' + e.id : '') + ' ' + (e.textContent || '').trim().slice(0, 40))]")
+    page.set_viewport_size(size)
     return record
 
 
@@ -151,6 +160,12 @@ def test_no_accessibility_violation_on_any_page(crawl: dict[str, Any], figures: 
     figures["axe-core WCAG 2.2 A/AA violations"] = f"{len(found)} (light and dark, {len(crawl['pages'])} pages)"
     # THEN there are none
     assert found == []
+
+
+def test_every_page_reflows_at_320_css_pixels(crawl: dict[str, Any]) -> None:
+    # WCAG 1.4.10: at 320 CSS pixels wide nothing needs scrolling sideways, long URLs included
+    wide = [(r["path"], r["overflow_320"]) for r in crawl["pages"] if r["overflow_320"] != [0, []]]
+    assert wide == []
 
 
 def test_no_request_leaves_the_portal_origin(crawl: dict[str, Any]) -> None:
