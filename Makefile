@@ -40,7 +40,7 @@ screenshots: $(STAMP) system-deps
 	@[ -d /usr/share/fonts/truetype/noto ] || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core; \
 	  else echo "please install fonts-noto-core"; exit 1; fi; }
-	$(PY) -m reportal.screenshots --out docs/portals
+	$(VENV)/bin/reportal screenshots --out docs/portals
 
 ## test: create .venv if needed and run the whole suite
 test: $(STAMP) system-deps $(BROWSER_TOOLS)

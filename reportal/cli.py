@@ -72,6 +72,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return serve(Path(args.root), port=args.port, host=args.host)
 
 
+def _cmd_screenshots(args: argparse.Namespace) -> int:
+    from reportal.screenshots import take_screenshots
+
+    for path in take_screenshots(Path(args.root), Path(args.out), args.site):
+        print(path)
+    return 0
+
+
 def _cmd_deploy(args: argparse.Namespace) -> int:
     from reportal.deploy import deploy_command
 
@@ -107,6 +115,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1")
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("screenshots", help="a phone-width picture of each portal's report page (Debian Chromium)")
+    p.add_argument("--out", default="docs/portals", help="folder for <cc>.png and README.md")
+    p.add_argument("--site", action="append", metavar="CC", help="only this portal (repeatable)")
+    p.set_defaults(func=_cmd_screenshots)
 
     p = sub.add_parser("deploy", help="bundle the function, deploy both stacks, upload dist/, invalidate")
     p.add_argument("--stack", required=True, help="stack name prefix (e.g. reportal-prod)")

@@ -1,4 +1,4 @@
-"""`reportal screenshots`: a picture of each portal's report page at a phone's width.
+"""`reportal screenshots` (`make screenshots`): a picture of each portal's report page at a phone's width.
 
 Partners see what they get before a portal goes live. The pages are built into a temporary
 folder and served on 127.0.0.1 (port 0) exactly as the preview serves them; Debian's
@@ -69,7 +69,7 @@ def serve_static(dist: Path, host: str = "127.0.0.1") -> Iterator[str]:
 def _index(shots: list[tuple[str, str, str]]) -> str:
     lines = ["# What each portal looks like", "",
              "Each portal's report page in its default language at a phone's width (360 CSS pixels),",
-             "JavaScript off. Made by `reportal screenshots` (`make screenshots`); do not edit by hand.", ""]
+             "JavaScript off. Made by `make screenshots` (`reportal screenshots`); do not edit by hand.", ""]
     for code, lang, name in shots:
         lines += [f"## {name} (`/{code}/`, {lang})", "", f"![{name}: the report page]({code}.png)", ""]
     return "\n".join(lines)
@@ -106,20 +106,3 @@ def take_screenshots(root: Path, out: Path, only: list[str] | None = None) -> li
     (out / "README.md").write_text(_index(shots), encoding="utf-8")
     return written
 
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m reportal.screenshots [--root .] [--out docs/portals] [--site CC]…`."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="reportal-screenshots", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", default=".", help="repository root holding sites/, templates/, translations/")
-    parser.add_argument("--out", default="docs/portals", help="folder for <cc>.png and README.md")
-    parser.add_argument("--site", action="append", metavar="CC", help="only this portal (repeatable)")
-    args = parser.parse_args(argv)
-    for path in take_screenshots(Path(args.root), Path(args.out), args.site):
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,0 +1,24 @@
+"""`reportal screenshots`: one phone-width PNG per portal and an index linking them."""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from reportal.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_screenshots_command_writes_a_phone_width_png_per_portal(tmp_path: Path, capsys) -> None:
+    # WHEN the command runs for two real portals, one of them right to left in its second language
+    assert main(["--root", str(ROOT), "screenshots", "--out", str(tmp_path), "--site", "bz", "--site", "pk"]) == 0
+    # THEN each portal has a PNG 360 CSS pixels wide showing its whole (tall) report page
+    for code in ("bz", "pk"):
+        data = (tmp_path / f"{code}.png").read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", data[16:24])
+        assert width == 360 and height > 1500
+    # AND the index links both pictures, and the command printed their paths
+    index = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "(bz.png)" in index and "(pk.png)" in index and "Belize" in index
+    assert capsys.readouterr().out.split() == [str(tmp_path / "bz.png"), str(tmp_path / "pk.png")]
