@@ -42,6 +42,7 @@ def check_territory(code: str) -> str:
     raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
 
 
+@lru_cache(maxsize=1024)
 def check_language(tag: str) -> str:
     """`tag` must be a BCP 47 tag that CLDR (Babel) knows, written canonically (`pt-BR`).
 

@@ -25,6 +25,10 @@ __all__ = ["KeyPath", "Trap", "YamlDocument", "YamlProblem", "load_yaml"]
 
 KeyPath = tuple[str | int, ...]
 _STR_TAG = "tag:yaml.org,2002:str"
+# libyaml's parser when PyYAML was built with it (about 6× faster), else the pure-Python one; both
+# compose the same nodes with the same marks and use SafeLoader's resolver and constructors.
+# A plain scalar's style is None in one and "" in the other: test it with `not style`.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Aliases can make a small file expand enormously ("billion laughs"); no portal needs this many.
 MAX_NODES = 100_000
 
@@ -92,7 +96,7 @@ class _Abort(Exception):
 class _Walker:
     """Builds Python data from a composed node tree, recording lines, traps and problems."""
 
-    def __init__(self, loader: yaml.SafeLoader, doc: YamlDocument):
+    def __init__(self, loader: Any, doc: YamlDocument):
         self.loader = loader
         self.doc = doc
         self.open: set[int] = set()
@@ -122,7 +126,7 @@ class _Walker:
             problem = getattr(exc, "problem", None) or str(exc)
             self.doc.problems.append(YamlProblem(path, node.start_mark.line + 1, problem))
             return None
-        if isinstance(node, ScalarNode) and node.style is None and node.tag != _STR_TAG:
+        if isinstance(node, ScalarNode) and not node.style and node.tag != _STR_TAG:
             self.doc.traps[path] = Trap(node.value, _reading(node.value, value))
         return value
 
@@ -135,7 +139,7 @@ class _Walker:
                 self.doc.problems.append(YamlProblem(path, line, "a key must be plain text"))
                 continue
             key = key_node.value
-            if key_node.style is None and key_node.tag != _STR_TAG:
+            if not key_node.style and key_node.tag != _STR_TAG:
                 trap = Trap(key, _reading(key, self.loader.construct_object(key_node)))
                 self.doc.problems.append(YamlProblem(path + (key,), line, trap.message))
             if key in first_line:
@@ -156,7 +160,7 @@ def load_yaml(text: str) -> YamlDocument:
     collected so that all of them are reported in one run. Mapping keys are always strings.
     """
     doc = YamlDocument(data=None)
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is not None:

@@ -228,3 +228,24 @@ def test_only_names_a_missing_portal(tmp_path, monkeypatch) -> None:
     with pytest.raises(ConfigError) as exc:
         load_config(Path("sites"), only=["gt"])
     assert [str(p) for p in exc.value.problems] == ["sites/gt.yaml:0: -: no such portal file"]
+
+
+def test_libyaml_and_pure_python_loaders_agree(monkeypatch) -> None:
+    import yaml
+
+    from reportal.site import yamlload
+
+    text = VALID.replace('"911"', "10:00").replace("es: Emergencias", "no: 1.10") + "code: bz\nx: &a [1]\ny: *a\n"
+    results = []
+    for loader in (yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        monkeypatch.setattr(yamlload, "_Loader", loader)
+        doc = yamlload.load_yaml(text)
+        results.append((doc.data, doc.lines, doc.traps, doc.problems))
+    assert results[0] == results[1]
+    data, lines, traps, problems = results[0]
+    assert traps[("help", 0, "phone")].reading == "the base-60 number 600" and lines[("help", 0, "phone")] == 5
+    assert [p.message for p in problems] == [
+        'no is read by YAML as the boolean false, not text; write "no" in quotes',
+        "duplicate key 'code' at lines 1 and 9; keep one",
+    ]
+    assert data["y"] == [1]
