@@ -206,7 +206,15 @@ def _logo_clashes(portal: Portal, source: Locator, published: dict[str, str]) ->
 
 
 def _read(path: Path, name: str, problems: list[ConfigProblem]) -> YamlDocument:
-    doc = load_yaml(path.read_text(encoding="utf-8"))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        problems.append(ConfigProblem(name, line, "-", f"is not UTF-8 text (byte {raw[exc.start]:#04x}); "
+                                                       "save the file as UTF-8"))
+        return YamlDocument(data=None)
+    doc = load_yaml(text)
     problems.extend(ConfigProblem(name, p.line, key_text(p.path), p.message) for p in doc.problems)
     if doc.data is None and not doc.problems:
         doc.data = {}

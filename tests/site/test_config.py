@@ -249,3 +249,13 @@ def test_libyaml_and_pure_python_loaders_agree(monkeypatch) -> None:
         "duplicate key 'code' at lines 1 and 9; keep one",
     ]
     assert data["y"] == [1]
+
+
+def test_file_not_in_utf8_names_the_line(tmp_path, monkeypatch) -> None:
+    portal = VALID.replace("Emergencias", "Emergéncias").encode("utf-8").replace("é".encode(), "é".encode("latin-1"))
+    problems_for(tmp_path, monkeypatch, VALID)
+    Path("sites/bz.yaml").write_bytes(portal)
+    with pytest.raises(ConfigError) as exc:
+        load_config(Path("sites"))
+    assert [str(p) for p in exc.value.problems] == [
+        "sites/bz.yaml:8: -: is not UTF-8 text (byte 0xe9); save the file as UTF-8"]
