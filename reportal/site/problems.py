@@ -54,6 +54,17 @@ def key_text(path: KeyPath) -> str:
     return text or "-"
 
 
+def _nearest(doc: YamlDocument, path: KeyPath) -> KeyPath:
+    """The longest prefix of `path` written in `doc` (the root `()` always is)."""
+    return next(path[:end] for end in range(len(path), -1, -1) if path[:end] in doc.lines)
+
+
+def _value(data: Any, path: KeyPath) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
 class Locator:
     """The two files a merged portal comes from; says where a key path was written."""
 
@@ -61,13 +72,19 @@ class Locator:
         self.files = [portal] + ([defaults] if defaults else [])
 
     def locate(self, path: KeyPath) -> tuple[str, YamlDocument, int]:
-        """The file, document and line of `path`, or of its nearest written parent."""
-        for end in range(len(path), -1, -1):
-            for name, doc in self.files:
-                if path[:end] in doc.lines:
-                    return name, doc, doc.lines[path[:end]]
-        name, doc = self.files[0]
-        return name, doc, 1
+        """The file, document and line of `path` (or of its nearest written parent), following
+        the merge: only mappings merge, so below a portal's list or value the defaults never count."""
+        (name, doc), defaults = self.files[0], self.files[1:]
+        for end in range(1, len(path) + 1):
+            prefix = path[:end]
+            if prefix not in doc.lines:
+                for other_name, other in defaults:
+                    if prefix in other.lines:
+                        return other_name, other, other.lines[_nearest(other, path)]
+                break
+            if not isinstance(_value(doc.data, prefix), dict):
+                break
+        return name, doc, doc.lines[_nearest(doc, path)]
 
     def problem(self, path: KeyPath, message: str, severity: str = "error") -> ConfigProblem:
         name, _, line = self.locate(path)

@@ -259,3 +259,11 @@ def test_file_not_in_utf8_names_the_line(tmp_path, monkeypatch) -> None:
         load_config(Path("sites"))
     assert [str(p) for p in exc.value.problems] == [
         "sites/bz.yaml:8: -: is not UTF-8 text (byte 0xe9); save the file as UTF-8"]
+
+
+def test_portal_list_replaces_defaults_list_and_owns_its_mistakes(tmp_path, monkeypatch) -> None:
+    defaults = DEFAULTS + 'help:\n  - kind: helpline\n    phone: "116"\n    label: {en: Child helpline, es: Línea}\n'
+    portal = VALID.replace("    label:\n      en: Emergency\n      es: Emergencias\n", "")
+    assert problems_for(tmp_path, monkeypatch, portal, defaults=defaults) == [
+        "sites/bz.yaml:4: help[0].label: required key is missing",
+    ]
