@@ -46,6 +46,11 @@ screenshots: $(STAMP) system-deps
 test: $(STAMP) system-deps $(BROWSER_TOOLS)
 	$(PY) -m pytest -q
 
+## bench: measure build, page weight, function and inbox against their floors (docs/performance.md);
+## prints one table, writes bench/results.json
+bench: $(STAMP)
+	$(PY) -m bench
+
 ## messages: extract UI strings into translations/messages.pot and update every catalog
 messages: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -o translations/messages.pot --no-location --sort-output \

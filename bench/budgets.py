@@ -1,0 +1,110 @@
+"""The performance budgets of DESIGN.md ("Performance budgets"), checked against measured
+figures, and the one table `make bench` prints."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.weight import BUDGET_BYTES
+
+__all__ = ["Budget", "check_budgets", "format_table"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One budget: `value` measured, `limit`, `at_least` (True: value ≥ limit; False: ≤)."""
+
+    name: str
+    value: float | None
+    limit: float
+    unit: str
+    at_least: bool
+
+    @property
+    def met(self) -> bool | None:
+        if self.value is None:
+            return None
+        return self.value >= self.limit if self.at_least else self.value <= self.limit
+
+
+def _get(results: dict[str, Any], section: str, key: str) -> float | None:
+    value = results.get(section, {}).get(key)
+    return value if isinstance(value, (int, float)) else None
+
+
+def check_budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every budget with its measured value (None if that section failed) and whether it is met.
+    Build and cold-start figures are judged on CPU time, which a busy shared machine disturbs
+    far less than wall time; the inbox spans two processes and is judged on wall time."""
+    budgets = [
+        Budget("build: full rebuild pages/s (CPU)", _get(results, "build", "pages_per_cpu_s"), 4000, "pages/s", True),
+        Budget("build: full rebuild / floor (CPU)", _get(results, "build", "ratio_cpu"), 1.5, "×", False),
+        Budget("build: unchanged rebuild (CPU)", _get(results, "build", "unchanged_cpu_ms"), 100, "ms", False),
+        Budget("page weight: largest page + CSS + images, gzip",
+               _get(results, "page_weight", "with_assets_gzip_largest"), BUDGET_BYTES, "bytes", False),
+        Budget("function: cold init / floor (CPU)", _get(results, "function", "ratio_cpu"), 1.25, "×", False),
+        Budget("function: warm CPU per report, p99", _get(results, "function", "warm_cpu_ms_p99"), 2, "ms", False),
+        Budget("inbox: reports/s opened and stored", _get(results, "inbox", "reports_per_s"), 1000, "reports/s", True),
+    ]
+    return [{**asdict(b), "met": b.met} for b in budgets]
+
+
+def _n(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
+    b, w, f, i = (r.get(k, {}) for k in ("build", "page_weight", "function", "inbox"))
+    rows = [
+        ("build", f"full rebuild, {b.get('pages', '?')} pages, CPU", f"{_n(b.get('full_cpu_s'), 3)} s",
+         f"{_n(b.get('floor_cpu_s'), 3)} s", f"{_n(b.get('ratio_cpu'), 2)}×",
+         f"{_n(b.get('pages_per_cpu_s'))} pages/s (floor {_n(b.get('floor_pages_per_cpu_s'))})"),
+        ("", "full rebuild, wall", f"{_n(b.get('full_s'), 3)} s", f"{_n(b.get('floor_s'), 3)} s",
+         f"{_n(b.get('ratio'), 2)}×", f"{_n(b.get('pages_per_s'))} pages/s (floor {_n(b.get('floor_pages_per_s'))})"),
+        ("", "unchanged rebuild, CPU / wall", f"{_n(b.get('unchanged_cpu_ms'), 1)} ms",
+         "", "", f"wall {_n(b.get('unchanged_ms'), 1)} ms, {b.get('unchanged_written', '?')} files written"),
+        ("page weight", f"HTML, {w.get('pages', '?')} pages, largest", f"{_n(w.get('raw_largest'))} B",
+         "", "", f"gzip {_n(w.get('gzip_largest'))} B, brotli {_n(w.get('brotli_largest'))} B"),
+        ("", "HTML, median", f"{_n(w.get('raw_median'))} B", "", "",
+         f"gzip {_n(w.get('gzip_median'))} B, brotli {_n(w.get('brotli_median'))} B"),
+        ("", "largest page + CSS + images", f"{_n(w.get('with_assets_gzip_largest'))} B gzip", "", "",
+         f"brotli {_n(w.get('with_assets_brotli_largest'))} B ({w.get('heaviest_page', '?')})"),
+        ("function", "cold import + init, CPU", f"{_n(f.get('cold_cpu_ms'), 1)} ms",
+         f"{_n(f.get('floor_cpu_ms'), 1)} ms", f"{_n(f.get('ratio_cpu'), 2)}×",
+         f"Powertools event_handler import adds {_n(f.get('resolver_import_cpu_ms'), 1)} ms"),
+        ("", "cold import + init, wall", f"{_n(f.get('cold_ms'), 1)} ms", f"{_n(f.get('floor_ms'), 1)} ms",
+         f"{_n(f.get('ratio'), 2)}×", f"median of {f.get('runs', '?')} fresh interpreters each"),
+        ("", "warm CPU per report", f"{_n(f.get('warm_cpu_ms_median'), 3)} ms", "", "",
+         f"p99 {_n(f.get('warm_cpu_ms_p99'), 3)} ms over {f.get('calls', '?')} calls"),
+        ("inbox", f"drain {_n(i.get('envelopes'))} envelopes", f"{_n(i.get('reports_per_s'))} reports/s",
+         f"{_n(i.get('floor_per_s'))} msg/s", f"{_n(i.get('ratio'), 2)}×",
+         f"{_n(i.get('drain_s'), 2)} s; floor = receive + delete only"),
+    ]
+    return rows
+
+
+def format_table(results: dict[str, Any]) -> str:
+    """The figures, then the budgets, as aligned plain text (one table, two parts)."""
+    m = results.get("machine", {})
+    lines = [f"reportal benchmarks{' (quick mode: figures not comparable)' if results.get('quick') else ''}",
+             f"machine: {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gib')} GiB, "
+             f"{m.get('implementation')} {m.get('python')}, {m.get('platform')}; "
+             f"load average {m.get('load_before')} before, {m.get('load_after')} after", ""]
+    header = ("section", "figure", "value", "floor", "ratio", "notes")
+    rows = [header] + _rows(results)
+    widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
+    for index, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(widths[c]) for c, cell in enumerate(row)).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines += ["", "budgets (DESIGN.md)"]
+    for budget in results.get("budgets", []):
+        sign = "≥" if budget["at_least"] else "≤"
+        verdict = {True: "met", False: "MISSED", None: "not measured"}[budget["met"]]
+        value = "–" if budget["value"] is None else f"{budget['value']:,}"
+        lines.append(f"  {budget['name']:<52} {value:>10} {sign} {budget['limit']:,} {budget['unit']:<9} {verdict}")
+    for section, error in sorted(results.get("errors", {}).items()):
+        lines.append(f"  error in {section}: {error}")
+    return "\n".join(lines)

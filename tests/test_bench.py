@@ -1,0 +1,46 @@
+"""`python -m bench --quick` runs every benchmark and writes every figure (no timing asserted:
+benchmarks are not tests)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+EXPECTED = {
+    "machine": {"cpu", "cores", "memory_gib", "python", "implementation", "platform", "load_before", "load_after"},
+    "build": {"portals", "languages", "pages", "runs", "full_s", "pages_per_s", "floor_s", "floor_pages_per_s",
+              "ratio", "unchanged_ms", "full_cpu_s", "pages_per_cpu_s", "floor_cpu_s", "floor_pages_per_cpu_s",
+              "ratio_cpu", "unchanged_cpu_ms", "unchanged_written", "floor_identical"},
+    "page_weight": {"pages", "budget_bytes", "raw_largest", "raw_median", "gzip_largest", "gzip_median",
+                    "brotli_largest", "brotli_median", "with_assets_gzip_largest", "with_assets_brotli_largest",
+                    "heaviest_page", "assets"},
+    "function": {"runs", "cold_ms", "floor_ms", "ratio", "resolver_import_ms", "cold_cpu_ms", "floor_cpu_ms",
+                 "ratio_cpu", "resolver_import_cpu_ms", "calls", "warm_cpu_ms_median", "warm_cpu_ms_p99",
+                 "warm_wall_ms_median"},
+    "inbox": {"envelopes", "drain_s", "reports_per_s", "floor_s", "floor_per_s", "ratio"},
+}
+
+
+def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
+    # GIVEN the repository WHEN the benchmarks run in quick mode
+    out = tmp_path / "results.json"
+    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(out.read_text(encoding="utf-8"))
+    # THEN every section holds every key, and the figures describe the work asked for
+    assert "errors" not in results
+    for section, keys in EXPECTED.items():
+        assert keys <= set(results[section]), (section, keys - set(results[section]))
+    build = results["build"]
+    assert (build["portals"], build["languages"], build["pages"]) == (3, 2, 3 * 2 * 5 + 3 * 2 + 2)
+    assert build["floor_identical"] is True and build["unchanged_written"] == 0
+    assert results["page_weight"]["gzip_largest"] < results["page_weight"]["raw_largest"]
+    assert results["inbox"]["envelopes"] == 30
+    assert len(results["budgets"]) == 7 and all(isinstance(b["met"], bool) for b in results["budgets"])
+    # AND the table names the machine and every budget
+    assert results["machine"]["cpu"] in proc.stdout and proc.stdout.count("budget") >= 1
+    assert all(b["name"] in proc.stdout for b in results["budgets"])
