@@ -9,6 +9,7 @@ import argparse
 import os
 import re
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -123,6 +124,9 @@ def _inbox_drain(args: argparse.Namespace) -> int:
         code = 130
     except (BotoCoreError, ClientError) as exc:
         code = _error(f"the queue could not be reached ({type(exc).__name__}); nothing unstored was deleted")
+    except sqlite3.Error as exc:
+        code = _error(f"the inbox database failed ({type(exc).__name__}: {exc}); that batch was not "
+                      "deleted and will be received again")
     finally:
         store.close()
     if progress:

@@ -61,7 +61,8 @@ def test_sigkill_at_random_points_loses_nothing_and_stores_nothing_twice(
         deadline = time.monotonic() + 30
         while _stored(db) <= before and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 0.5))  # after its first commit: mid-batch, mid-delete, idle
+        # after its first commit: every other kill aims at the commit-to-delete window
+        time.sleep(rng.uniform(0.0, 0.03) if len(at_kill) % 2 else rng.uniform(0.0, 0.5))
         proc.send_signal(signal.SIGKILL)
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == -signal.SIGKILL, err.decode(errors="replace")

@@ -115,6 +115,32 @@ def test_a_redelivered_report_is_stored_once_and_deleted(sqs, queue_url, identit
     assert store.count() == 1 and queue_counts(sqs, queue_url) == (0, 0)
 
 
+def test_a_crash_between_commit_and_delete_loses_nothing(
+        sqs, queue_url, identity_file, recipients, store, monkeypatch) -> None:
+    reports = [make_report(i) for i in range(3)]
+    send_bodies(sqs, queue_url, [seal(r, recipients) for r in reports])
+    handles: list[str] = []
+
+    def killed(**kw: Any) -> dict:
+        handles.extend(e["ReceiptHandle"] for e in kw["Entries"])
+        raise SystemExit(137)  # the process dies after the commit, before SQS hears of the delete
+
+    real = sqs.delete_message_batch
+    monkeypatch.setattr(sqs, "delete_message_batch", killed)
+    with pytest.raises(SystemExit):
+        _drain(sqs, queue_url, identity_file, store)
+    assert store.count() == 3 and queue_counts(sqs, queue_url) == (0, 3)
+    monkeypatch.setattr(sqs, "delete_message_batch", real)
+    for handle in handles:  # the visibility timeout expires
+        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=handle, VisibilityTimeout=0)
+
+    stats = _drain(sqs, queue_url, identity_file, store)
+
+    assert (stats.received, stats.stored, stats.already) == (3, 0, 3)
+    assert queue_counts(sqs, queue_url) == (0, 0)
+    assert sorted(r["report_id"] for r in store.list()) == sorted(r["report_id"] for r in reports)
+
+
 def test_batch_delete_failures_are_retried_or_counted_and_come_back(
         sqs, queue_url, identity_file, recipients, store, monkeypatch) -> None:
     send_bodies(sqs, queue_url, [seal(make_report(i), recipients) for i in range(3)])
@@ -219,3 +245,19 @@ def test_progress_line_redraws_in_place() -> None:
     show(DrainStats(received=20, stored=19, unopened=1), final=True)
     assert out.getvalue() == ("\r\x1b[2Kreceived 10  stored 9  already 0  could not open 1"
                               "\r\x1b[2Kreceived 20  stored 19  already 0  could not open 1\n")
+
+
+def test_cli_drain_reports_a_database_failure_without_a_traceback(
+        sqs, queue_url, identity_file, recipients, tmp_path, capsys, monkeypatch) -> None:
+    from reportal.cli import main
+
+    def disk_error(self: Store, reports: Any) -> Any:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    send_bodies(sqs, queue_url, [seal(make_report(), recipients)])
+    monkeypatch.setattr(Store, "add_many", disk_error)
+    code = main(["inbox", "drain", "--queue-url", queue_url, "--identity", str(identity_file),
+                 "--db", str(tmp_path / "inbox.sqlite"), "--once", "--wait", "0"])
+    err = capsys.readouterr().err
+    assert code == 1 and "the inbox database failed (OperationalError: disk I/O error)" in err
+    assert queue_counts(sqs, queue_url) == (0, 1)  # received, not deleted: back after the timeout
