@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Full mode is sized to finish in well under five minutes on a 2-core machine; quick mode only
 # proves that everything runs and every key is written (tests/test_bench.py).
 SIZES = {
-    "full": {"portals": 50, "languages": 4, "build_runs": 5, "cold_runs": 11, "warm_calls": 2000, "envelopes": 5000},
+    "full": {"portals": 50, "languages": 4, "build_runs": 3, "cold_runs": 10, "warm_calls": 2000, "envelopes": 5000},
     "quick": {"portals": 3, "languages": 2, "build_runs": 1, "cold_runs": 1, "warm_calls": 50, "envelopes": 30},
 }
 

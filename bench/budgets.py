@@ -63,6 +63,8 @@ def _rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
          f"{_n(b.get('pages_per_cpu_s'))} pages/s (floor {_n(b.get('floor_pages_per_cpu_s'))})"),
         ("", "full rebuild, wall", f"{_n(b.get('full_s'), 3)} s", f"{_n(b.get('floor_s'), 3)} s",
          f"{_n(b.get('ratio'), 2)}×", f"{_n(b.get('pages_per_s'))} pages/s (floor {_n(b.get('floor_pages_per_s'))})"),
+        ("", "floor: Jinja2 render() alone, CPU", f"{_n(b.get('floor_render_cpu_s'), 3)} s", "", "",
+         "the rest of the floor is loading catalogs and writing files"),
         ("", "unchanged rebuild, CPU / wall", f"{_n(b.get('unchanged_cpu_ms'), 1)} ms",
          "", "", f"wall {_n(b.get('unchanged_ms'), 1)} ms, {b.get('unchanged_written', '?')} files written"),
         ("page weight", f"HTML, {w.get('pages', '?')} pages, largest", f"{_n(w.get('raw_largest'))} B",
@@ -81,6 +83,8 @@ def _rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
         ("inbox", f"drain {_n(i.get('envelopes'))} envelopes", f"{_n(i.get('reports_per_s'))} reports/s",
          f"{_n(i.get('floor_per_s'))} msg/s", f"{_n(i.get('ratio'), 2)}×",
          f"{_n(i.get('drain_s'), 2)} s; floor = receive + delete only"),
+        ("", "inbox process CPU per report", f"{_n(i.get('drain_cpu_ms_per_report'), 3)} ms",
+         f"{_n(i.get('floor_cpu_ms_per_message'), 3)} ms", "", "the queue host's CPU and fsync waits not included"),
     ]
     return rows
 
