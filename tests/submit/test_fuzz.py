@@ -24,8 +24,8 @@ from tests.submit.conftest import StubQueue
 from tests.submit.wsgi import HandlerApp
 
 ROOT = Path(__file__).resolve().parents[2]
-HYPOTHESIS_REQUESTS = 5000
-SCHEMATHESIS_REQUESTS = {"positive": 2600, "negative": 2600}
+HYPOTHESIS_REQUESTS = 7000
+SCHEMATHESIS_REQUESTS = {"positive": 1600, "negative": 1600}
 RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
 ALLOWED = {303, 400, 403, 404, 405}
 RUN = settings(deadline=None, database=None, derandomize=True,
