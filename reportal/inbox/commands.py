@@ -118,7 +118,8 @@ def _inbox_drain(args: argparse.Namespace) -> int:
     code = 0
     store = Store(Path(args.db), duplicate_window=timedelta(hours=args.duplicate_window))
     try:
-        drain(sqs, queue_url, identities, store, once=args.once, wait_seconds=args.wait if args.wait is not None else 1 if args.once else 20, stats=stats,
+        wait = args.wait if args.wait is not None else 1 if args.once else 20
+        drain(sqs, queue_url, identities, store, once=args.once, wait_seconds=wait, stats=stats,
               should_stop=stop.is_set, on_progress=progress)
     except KeyboardInterrupt:
         code = 130

@@ -18,6 +18,23 @@ ROOT = Path(__file__).resolve().parents[2]
 REPORTS = 1000
 KILLS = 8
 VISIBILITY_SECONDS = 2  # short, so messages in flight at a kill come back quickly
+# `reportal inbox drain` that SIGKILLs itself right after one of its commits (drawn at random,
+# seeded by argv[1]): those messages are stored but not deleted, and must not be stored twice.
+_KILL_AFTER_COMMIT = """
+import os, random, signal, sys
+from reportal.inbox import store
+from reportal.cli import main
+rng, commit = random.Random(int(sys.argv[1])), store.Store.add_many
+def add_many(self, reports):
+    added = commit(self, reports)
+    if added.new and rng.random() < 0.2:
+        sys.stderr.write(f"killed after commit: {len(added.new)}\\n")
+        sys.stderr.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return added
+store.Store.add_many = add_many
+sys.exit(main(sys.argv[2:]))
+"""
 
 
 def _stored(db: Path) -> int:
@@ -51,21 +68,29 @@ def test_sigkill_at_random_points_loses_nothing_and_stores_nothing_twice(
     seed = int(os.environ.get("REPORTAL_CRASH_SEED", time.time_ns() % 100_000))
     rng = random.Random(seed)
 
-    # WHEN the drain is killed with SIGKILL at random points while it works, and restarted
+    # WHEN the drain is killed with SIGKILL at random points while it works, and restarted:
+    # odd rounds from outside at a random moment after its first commit; even rounds by
+    # itself right after a random commit, before its DeleteMessageBatch (a window a timer
+    # from outside almost never hits, as the delete follows the commit within microseconds)
     at_kill: list[int] = []
-    for _ in range(KILLS):
+    after_commit: list[int] = []
+    for round_ in range(KILLS):
         before = _stored(db)
         if before >= REPORTS:
             break
-        proc = subprocess.Popen(drain, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
-        while _stored(db) <= before and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        # after its first commit: every other kill aims at the commit-to-delete window
-        time.sleep(rng.uniform(0.0, 0.03) if len(at_kill) % 2 else rng.uniform(0.0, 0.5))
-        proc.send_signal(signal.SIGKILL)
-        _, err = proc.communicate(timeout=30)
+        suicidal = [sys.executable, "-c", _KILL_AFTER_COMMIT, str(rng.randrange(1 << 30)), *drain[3:]]
+        argv = drain if round_ % 2 else suicidal
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if round_ % 2:
+            deadline = time.monotonic() + 30
+            while _stored(db) <= before and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.5))
+            proc.send_signal(signal.SIGKILL)
+        _, err = proc.communicate(timeout=60)
         assert proc.returncode == -signal.SIGKILL, err.decode(errors="replace")
+        if not round_ % 2:
+            after_commit.append(int(re.search(rb"killed after commit: (\d+)", err).group(1)))
         at_kill.append(_stored(db))
     killed_seconds = time.monotonic() - started - sent_seconds
 
@@ -85,14 +110,16 @@ def test_sigkill_at_random_points_loses_nothing_and_stores_nothing_twice(
     # THEN every report is stored exactly once, the database is sound, the queue is empty
     partial = [n for n in at_kill if 0 < n < REPORTS]
     assert len(partial) >= 3, f"kills did not land mid-drain: {at_kill} (seed {seed})"
+    assert len(after_commit) >= 3 and min(after_commit) > 0  # stored, never deleted by that process...
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         ids = [row[0] for row in con.execute("SELECT report_id FROM reports")]
         assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert len(ids) == REPORTS
     assert sorted(ids) == sorted(r["report_id"] for r in reports), f"seed {seed}"
-    assert queue_counts(sqs, queue_url) == (0, 0)
+    assert queue_counts(sqs, queue_url) == (0, 0)  # ...so a later run recognized and deleted them
     print(f"\ncrash figures: seed {seed}; {REPORTS} reports sealed+sent in {sent_seconds:.1f} s; "
-          f"{len(at_kill)} SIGKILLs at stored counts {at_kill} over {killed_seconds:.1f} s; "
+          f"{len(at_kill)} SIGKILLs at stored counts {at_kill} ({len(after_commit)} right after a commit of "
+          f"{after_commit} report(s), before the delete) over {killed_seconds:.1f} s; "
           f"{runs} --once run(s) after; {already} redelivered report(s) recognized as already stored; "
           f"total {total_seconds:.1f} s")

@@ -148,8 +148,8 @@ def test_batch_delete_failures_are_retried_or_counted_and_come_back(
 
     def flaky(**kw: Any) -> dict:
         calls.append([e["Id"] for e in kw["Entries"]])
-        if len(calls) == 1:
-            refused.extend(e["ReceiptHandle"] for e in kw["Entries"] if e["Id"] == "1")  # entry 0 fails on SQS's side (retried), entry 1 is refused (not retried)
+        if len(calls) == 1:  # entry 0 fails on SQS's side (retried), entry 1 is refused (not retried)
+            refused.extend(e["ReceiptHandle"] for e in kw["Entries"] if e["Id"] == "1")
             kept = [e for e in kw["Entries"] if e["Id"] == "2"]
             real(QueueUrl=kw["QueueUrl"], Entries=kept)
             return {"Successful": [{"Id": "2"}], "Failed": [
