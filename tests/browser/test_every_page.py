@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import BUDGET_BYTES, compressed_sizes, headers_bytes, page_paths, run_axe
+from tests.browser.browser_support import BUDGET_BYTES, compressed_sizes, headers_bytes, page_paths, run_axe
 
 _TEXT_TYPES = ("text/", "image/svg+xml", "application/json")
 _BAD_FORM = [("url", "javascript:alert(1)"), ("url", "hxxps://example[.]org/ok"), ("notes", "kept ✓"),
@@ -129,6 +129,7 @@ def crawl(preview: Any, site_root: Path, browser: Any, axe_source: str, figures:
     expected.update({path: status for path, status in answers})
     expected["/bz/es/no-such-page/"] = 404
     context = browser.new_context(color_scheme="light")
+    context.add_init_script(axe_source)  # compiled once, cached by V8 across navigations
     page = context.new_page()
     seen: dict[str, list] = {"requests": [], "console": []}
     page.on("request", lambda request: seen["requests"].append(request))

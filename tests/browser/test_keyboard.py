@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import inbox_report
+from tests.browser.browser_support import inbox_report
 
 _FOCUSED = """() => {
   const e = document.activeElement, s = getComputedStyle(e), r = e.getBoundingClientRect();

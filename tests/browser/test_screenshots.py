@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
 from pathlib import Path
-
-from reportal.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_screenshots_command_writes_a_phone_width_png_per_portal(tmp_path: Path, capsys) -> None:
-    # WHEN the command runs for two real portals, one of them right to left in its second language
-    assert main(["--root", str(ROOT), "screenshots", "--out", str(tmp_path), "--site", "bz", "--site", "pk"]) == 0
+def test_screenshots_command_writes_a_phone_width_png_per_portal(tmp_path: Path) -> None:
+    # WHEN the command runs for two real portals (in its own process: the package's browser
+    # already holds this thread's Playwright)
+    run = subprocess.run([sys.executable, "-m", "reportal.cli", "--root", str(ROOT), "screenshots",
+                          "--out", str(tmp_path), "--site", "bz", "--site", "pk"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
     # THEN each portal has a PNG 360 CSS pixels wide showing its whole (tall) report page
     for code in ("bz", "pk"):
         data = (tmp_path / f"{code}.png").read_bytes()
@@ -21,4 +25,4 @@ def test_screenshots_command_writes_a_phone_width_png_per_portal(tmp_path: Path,
     # AND the index links both pictures, and the command printed their paths
     index = (tmp_path / "README.md").read_text(encoding="utf-8")
     assert "(bz.png)" in index and "(pk.png)" in index and "Belize" in index
-    assert capsys.readouterr().out.split() == [str(tmp_path / "bz.png"), str(tmp_path / "pk.png")]
+    assert run.stdout.split() == [str(tmp_path / "bz.png"), str(tmp_path / "pk.png")]

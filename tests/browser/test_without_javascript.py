@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.messages.pofile import read_po
-from browser_support import inbox_report
+from tests.browser.browser_support import inbox_report
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,0 +1,1 @@
+"""Browser proofs: every page in Debian Chromium through Playwright (issue 8)."""
