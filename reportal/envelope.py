@@ -45,7 +45,7 @@ _ATTRIBUTE_BYTES = sum(len(k) + len(v["DataType"]) + len(v["StringValue"]) for k
 # moto does not enforce this set, so the function checks it before sending.
 _SQS_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _REPORT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}\Z")
-_RECEIVED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
+_RECEIVED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z", re.ASCII)  # ASCII digits only
 _OPTIONAL = ("kind", "notes", "referrer", "email")
 
 
@@ -148,8 +148,8 @@ def check_plaintext(report: dict[str, Any]) -> dict[str, Any]:
     `report_id` 1–64 of ``[0-9A-Za-z_-]``; `received_at` ``YYYY-MM-DDTHH:MM:SSZ`` (UTC);
     `portal`, `lang` non-empty strings; `urls` a non-empty list of objects whose `typed` and
     `normalized` are non-empty strings; `kind`, `notes`, `referrer`, `email` absent, null or
-    strings. Other keys are kept (stored verbatim). Lengths are not capped: the inbox never
-    truncates. Raises `EnvelopeError` naming the first bad field (never its value).
+    strings; no lone surrogate anywhere. Other keys are kept (stored verbatim). Lengths are not
+    capped: the inbox never truncates. Raises `EnvelopeError` naming the first bad field (never its value).
     """
     def bad(field: str) -> EnvelopeError:
         return EnvelopeError(f"envelope plaintext: bad or missing {field!r}")
@@ -174,6 +174,10 @@ def check_plaintext(report: dict[str, Any]) -> dict[str, Any]:
     for field in _OPTIONAL:
         if report.get(field) is not None and not isinstance(report[field], str):
             raise bad(field)
+    try:  # JSON may escape a lone surrogate ("\ud800"), which no UTF-8 store can hold
+        json.dumps(report, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise bad("text (a lone surrogate)") from None
     return report
 
 

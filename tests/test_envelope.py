@@ -130,7 +130,8 @@ def test_plaintext_check_names_the_bad_field_never_its_value() -> None:
     del del_kind["kind"]
     assert check_plaintext(del_kind) == del_kind
     cases = {
-        "report_id": [None, "", "a b", "x" * 65, 5], "received_at": ["2025-03-01 10:00:00", "2025-13-01T10:00:00Z", None],
+        "report_id": [None, "", "a b", "x" * 65, 5], "received_at": ["2025-03-01 10:00:00", "2025-13-01T10:00:00Z", None,
+                        "٢٠٢٥-03-01T10:00:00Z"],
         "portal": ["", None], "lang": [3], "urls": [[], None, [{"typed": "a"}], [{"typed": "a", "normalized": ""}], ["x"]],
         "kind": [1], "notes": [["SECRET-NOTE"]], "email": [{"a": 1}],
     }
@@ -260,3 +261,9 @@ def test_function_holds_no_identity_and_cannot_open_what_it_sealed(built, keys) 
     assert "AGE-SECRET-KEY" not in "".join(p.read_text(errors="replace") for p in built["function"].rglob("*") if p.is_file())
     # ...while the analyst's identity opens the very same body
     assert open_envelope(seen["body"], load_identities(keys["analyst"]))["urls"][0]["normalized"] == "https://example.com/x"
+
+
+def test_a_lone_surrogate_is_refused_not_left_to_crash_the_store() -> None:
+    report = json.loads(json.dumps(_report()).replace("Gefunden", "\\ud800"))
+    with pytest.raises(EnvelopeError, match="lone surrogate"):
+        check_plaintext(report)

@@ -62,8 +62,11 @@ def url_key(report: dict[str, Any]) -> str:
 
 
 def _shift(received_at: str, delta: timedelta) -> str:
-    moment = datetime.strptime(received_at, _TIME).replace(tzinfo=timezone.utc) + delta
-    return moment.strftime(_TIME)
+    try:
+        moment = datetime.strptime(received_at, _TIME).replace(tzinfo=timezone.utc) + delta
+    except OverflowError:  # a window reaching past year 1 or 9999: every earlier/later time
+        return "0000-00-00T00:00:00Z" if delta < timedelta(0) else "9999-99-99T99:99:99Z"
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}Z"  # strftime does not pad years below 1000
 
 
 class Store:

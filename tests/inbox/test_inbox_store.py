@@ -122,3 +122,10 @@ def test_a_file_from_the_walking_skeleton_is_upgraded(tmp_path) -> None:
                                    "kind": None, "notes": None, "referrer": None, "email": None, "duplicate_of": None}
     finally:
         store.close()
+
+
+def test_extreme_dates_group_without_overflow(store) -> None:
+    early = [make_report(urls=["https://e.example/"], received_at="0001-01-01T00:00:00Z") for _ in range(2)]
+    late = [make_report(urls=["https://l.example/"], received_at="9999-12-31T23:59:59Z") for _ in range(2)]
+    added = store.add_many(early + late)
+    assert [r["duplicate_of"] for r in added.new] == [None, early[0]["report_id"], None, late[0]["report_id"]]
