@@ -10,17 +10,23 @@ Errors are mapped to HTTP here and only here::
 
 Logs carry event names, error codes and exception type names only: never an IP, a header,
 a field value, an exception message or a traceback (they can quote what was typed).
+
+One route needs no router: the event (Function URL payload 2.0) is read directly. Importing
+Powertools' event_handler package (every resolver: AppSync, Bedrock, VPC Lattice…) costs
+about 55 ms of CPU at cold start, more than the whole 1.25 × floor budget allows
+(DESIGN.md "Performance budgets"); Powertools' Logger and metrics are kept.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import hmac
+import json
 import logging
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
 
 from reportal.envelope import EnvelopeError, parse_recipients, seal
 from reportal.headers import SECURITY_HEADERS
@@ -68,14 +74,25 @@ def _headers(event: Mapping[str, Any]) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
-def _plain(status: int, text: str) -> dict[str, Any]:
-    """A Function URL response built without the resolver (used when even it failed)."""
-    return {"statusCode": status, "headers": {"Content-Type": _TEXT, **_NO_STORE}, "body": text,
-            "isBase64Encoded": False}
+@dataclass
+class Response:
+    """One HTTP answer; `as_function_url()` gives the Lambda Function URL response shape."""
+
+    status: int
+    content_type: str
+    body: str | dict[str, Any] = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def as_function_url(self) -> dict[str, Any]:
+        """``{statusCode, headers, body, isBase64Encoded}`` (payload format 2.0)."""
+        body = self.body if isinstance(self.body, str) else json.dumps(self.body, separators=(",", ":"))
+        return {"statusCode": self.status, "headers": {"Content-Type": self.content_type, **_NO_STORE, **self.headers},
+                "body": body, "isBase64Encoded": False}
 
 
 def make_handler(settings: Settings, sqs: Any, logger: Logger | None = None) -> Callable[[dict, Any], dict]:
-    """Build the Lambda handler for a Function URL event (payload format 2.0).
+    """Build the Lambda handler for a Function URL event (payload format 2.0): POST /submit
+    only (other paths 404, other methods 405, an event of another shape 400).
 
     `sqs` is a boto3 SQS client created once by the caller. Raises `EnvelopeError` at
     cold start if the recipients are malformed, and `OSError`/`ValueError` if the build's
@@ -85,29 +102,27 @@ def make_handler(settings: Settings, sqs: Any, logger: Logger | None = None) -> 
     recipients = parse_recipients(list(settings.recipients))
     logger = logger or Logger(service=settings.service, log_uncaught_exceptions=False)
     counters = Counters(settings.metrics_namespace, settings.service)
-    app = LambdaFunctionUrlResolver(debug=False)
 
     def answer(fields: Mapping[str, list[str]], errors: list[FieldError], status: str, code: int,
                wants_json: bool) -> Response:
         if wants_json:
-            return Response(code, "application/json", headers=_NO_STORE, body={
-                "errors": [{"field": e.field, "code": e.code} for e in errors]})
+            return Response(code, "application/json", {"errors": [{"field": e.field, "code": e.code} for e in errors]})
         shown = [] if status == "unavailable" else errors
         try:
             html = render_form_page(site, settings.data_dir, fields, shown, status)
         except Exception as exc:  # a broken template must not turn a 4xx/503 into a 500
             logger.error("page not rendered", extra={"error": type(exc).__name__})
-            return Response(code, _TEXT, body=_NOT_RECEIVED if code >= 500 else "Bad request",
-                            headers=_NO_STORE)
-        return Response(code, _HTML, body=html, headers=_NO_STORE)
+            return Response(code, _TEXT, _NOT_RECEIVED if code >= 500 else "Bad request")
+        return Response(code, _HTML, html)
 
     def thanks(fields: Mapping[str, list[str]]) -> Response:
         portal, lang = (fields.get("portal") or [""])[0], (fields.get("lang") or [""])[0]
         known = portal in site and lang in site[portal]["languages"]
         location = f"/{portal}/{lang}/thanks/" if known else "/"
-        return Response(303, _HTML, body="", headers={"Location": location, **_NO_STORE})
+        return Response(303, _HTML, "", {"Location": location})
 
-    def submit_report(headers: dict[str, str], kept: dict[str, Mapping[str, list[str]]]) -> Response:
+    def submit_report(event: Mapping[str, Any], headers: dict[str, str],
+                      kept: dict[str, Mapping[str, list[str]]]) -> Response:
         """The route's steps; `kept["fields"]` holds what was typed once parsed, for a 503 page."""
         wants_json = headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
         if settings.origin_secret and not hmac.compare_digest(
@@ -115,11 +130,10 @@ def make_handler(settings: Settings, sqs: Any, logger: Logger | None = None) -> 
                 settings.origin_secret.encode("utf-8")):
             logger.warning("request refused", extra={"reason": "origin-secret"})
             counters.rejected(["origin-secret"])
-            return Response(403, _TEXT, body="Forbidden", headers=_NO_STORE)
+            return Response(403, _TEXT, "Forbidden")
         fields: Mapping[str, list[str]] = {}
         try:
-            fields = kept["fields"] = parse_form(_raw_body(app.current_event.raw_event),
-                                                 headers.get("content-type", ""))
+            fields = kept["fields"] = parse_form(_raw_body(event), headers.get("content-type", ""))
             origin = origin_of(headers.get("origin", ""))
             if settings.allowed_origins and origin is not None and origin not in settings.allowed_origins:
                 logger.warning("request refused", extra={"reason": "origin-refused"})
@@ -146,12 +160,10 @@ def make_handler(settings: Settings, sqs: Any, logger: Logger | None = None) -> 
         counters.count("ReportAccepted")
         return thanks(fields)
 
-    @app.post("/submit")
-    def submit() -> Response:
-        headers = _headers(app.current_event.raw_event)
+    def submit(event: Mapping[str, Any], headers: dict[str, str]) -> Response:
         kept: dict[str, Mapping[str, list[str]]] = {"fields": {}}
         try:
-            return submit_report(headers, kept)
+            return submit_report(event, headers, kept)
         except Exception as exc:
             # Type name only: an exception's message or traceback may quote what was typed.
             logger.error("unexpected error", extra={"error": type(exc).__name__})
@@ -161,9 +173,20 @@ def make_handler(settings: Settings, sqs: Any, logger: Logger | None = None) -> 
 
     def handler(event: dict, context: Any) -> dict:
         try:
-            return app.resolve(event, context)
-        except Exception as exc:  # a malformed event: the resolver itself failed
+            http = event["requestContext"]["http"]
+            path, method = str(event.get("rawPath") or http["path"]), str(http["method"]).upper()
+            headers = _headers(event)
+        except (KeyError, TypeError, AttributeError) as exc:  # not a Function URL event
+            logger.error("unexpected event", extra={"error": type(exc).__name__})
+            return Response(400, _TEXT, "Bad request").as_function_url()
+        if path != "/submit":
+            return Response(404, _TEXT, "Not found").as_function_url()
+        if method != "POST":
+            return Response(405, _TEXT, "Method not allowed", {"Allow": "POST"}).as_function_url()
+        try:
+            return submit(event, headers).as_function_url()
+        except Exception as exc:  # even the error page failed
             logger.error("unexpected error", extra={"error": type(exc).__name__})
-            return _plain(503, _NOT_RECEIVED)
+            return Response(503, _TEXT, _NOT_RECEIVED).as_function_url()
 
     return handler
