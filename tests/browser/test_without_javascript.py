@@ -114,6 +114,10 @@ def test_bad_url_without_javascript_keeps_the_input_and_links_each_error(preview
         described = " ".join(page.locator(f"#{ref}").inner_text()
                              for ref in field.get_attribute("aria-describedby").split())
         assert links.nth(i).inner_text() in described
+    # AND following an error's link with the keyboard puts focus in that field
+    links.nth(1).focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "email"
     # AND nothing of this report reached the queue; correcting the address and sending works
     page.fill("#url", "ejemplo.org/bien")
     page.fill("#email", "")
