@@ -25,8 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # Full mode is sized to finish in well under five minutes on a 2-core machine; quick mode only
 # proves that everything runs and every key is written (tests/test_bench.py).
 SIZES = {
-    "full": {"portals": 50, "languages": 4, "build_runs": 3, "cold_runs": 10, "warm_calls": 2000, "envelopes": 5000},
-    "quick": {"portals": 3, "languages": 2, "build_runs": 1, "cold_runs": 1, "warm_calls": 50, "envelopes": 30},
+    "full": {"portals": 50, "languages": 4, "build_runs": 3, "cold_runs": 10, "warm_calls": 2000, "envelopes": 5000,
+             "inbox_rounds": 3},
+    "quick": {"portals": 3, "languages": 2, "build_runs": 1, "cold_runs": 1, "warm_calls": 50, "envelopes": 30,
+              "inbox_rounds": 1},
 }
 
 
@@ -72,7 +74,7 @@ def run(quick: bool) -> dict[str, Any]:
         _section(results, "function", lambda: function.update(
             measure_cold(ROOT, data_dir, size["cold_runs"]), **measure_warm(ROOT, data_dir, size["warm_calls"]))
             or function)
-        _section(results, "inbox", lambda: measure_inbox(ROOT, data_dir, size["envelopes"]))
+        _section(results, "inbox", lambda: measure_inbox(ROOT, data_dir, size["envelopes"], size["inbox_rounds"]))
     results["machine"]["load_after"] = _load()
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     results["budgets"] = check_budgets(results)

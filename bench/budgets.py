@@ -82,7 +82,7 @@ def _rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
          f"p99 {_n(f.get('warm_cpu_ms_p99'), 3)} ms over {f.get('calls', '?')} calls"),
         ("inbox", f"drain {_n(i.get('envelopes'))} envelopes", f"{_n(i.get('reports_per_s'))} reports/s",
          f"{_n(i.get('floor_per_s'))} msg/s", f"{_n(i.get('ratio'), 2)}×",
-         f"{_n(i.get('drain_s'), 2)} s; floor = receive + delete only"),
+         f"{_n(i.get('drain_s'), 2)} s, median of {i.get('rounds', '?')}; floor = receive + delete only"),
         ("", "inbox process CPU per report", f"{_n(i.get('drain_cpu_ms_per_report'), 3)} ms",
          f"{_n(i.get('floor_cpu_ms_per_message'), 3)} ms", "", "the queue host's CPU and fsync waits not included"),
     ]

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench.machine import median
+
 __all__ = ["measure_inbox"]
 
-_QUEUES = ("reports", "floor")
 
 
 def _envelopes(data_dir: Path, recipient: str, count: int) -> list[str]:
@@ -92,8 +93,9 @@ def _constant_time_moto() -> None:
     SQSBackend.is_message_valid_based_on_retention_period = retained  # type: ignore[method-assign]
 
 
-def _serve(data_dir: Path, recipient: str, count: int, ready: Path) -> None:
-    """The queue host: serve until stdin closes."""
+def _serve(data_dir: Path, recipient: str, count: int, rounds: int, ready: Path) -> None:
+    """The queue host: queues ``reports-<k>`` and ``floor-<k>`` for each round k, each holding
+    the same `count` envelopes; serve until stdin closes."""
     import boto3
     from moto.server import ThreadedMotoServer
     from moto.sqs.models import Message, sqs_backends
@@ -107,11 +109,12 @@ def _serve(data_dir: Path, recipient: str, count: int, ready: Path) -> None:
     port = server.get_host_and_port()[1]
     sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{port}", region_name="eu-west-2",
                        aws_access_key_id="bench", aws_secret_access_key="bench")
-    urls = {name: create_queues(sqs, name) for name in _QUEUES}
-    account = urls["reports"].rstrip("/").split("/")[-2]
+    names = [f"{kind}-{k}" for k in range(rounds) for kind in ("reports", "floor")]
+    urls = {name: create_queues(sqs, name) for name in names}
+    account = urls[names[0]].rstrip("/").split("/")[-2]
     bodies = _envelopes(data_dir, recipient, count)
     backend = sqs_backends[account]["eu-west-2"]
-    for name in _QUEUES:
+    for name in names:
         queue = backend.get_queue(name)
         for i, body in enumerate(bodies):
             message = Message(f"{name}-{i:08d}", body)
@@ -136,23 +139,29 @@ def _empty(sqs: Any, url: str) -> int:
         count += len(messages)
 
 
-def measure_inbox(root: Path, data_dir: Path, count: int = 5000) -> dict[str, Any]:
-    """Drain `count` envelopes from a local moto server into a fresh store; return reports/s
-    (wall clock, the queue host included), the floor's messages/s, the ratio of times, and
-    the CPU milliseconds the inbox process itself spent per report (and the floor per message).
-    Raises `RuntimeError` if not every report was stored or the queue host fails."""
+def measure_inbox(root: Path, data_dir: Path, count: int = 5000, rounds: int = 3,
+                  time_limit_s: float = 60.0) -> dict[str, Any]:
+    """Drain `count` envelopes from a local moto server into a fresh store, then empty the
+    floor's queue of as many; up to `rounds` times, alternating, while the section has taken
+    less than `time_limit_s` (at least one round). Returns medians: reports/s (wall clock,
+    the queue host included), the floor's messages/s, the ratio of times, and the CPU
+    milliseconds the inbox process itself spent per report (and the floor per message).
+    Raises `RuntimeError` if a round did not store every report or the queue host fails."""
     import boto3
 
     from reportal.envelope import generate_identity, load_identities
     from reportal.inbox.drain import drain
     from reportal.inbox.store import Store
 
+    began = time.perf_counter()
+    samples: list[tuple[float, float, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         recipient = generate_identity(tmp / "keys" / "bench.key")
         ready, log = tmp / "ready.json", (tmp / "host.log").open("w")
-        host = subprocess.Popen([sys.executable, "-m", "bench.inbox", str(data_dir), recipient, str(count), str(ready)],
-                                cwd=root, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log, text=True)
+        host = subprocess.Popen(
+            [sys.executable, "-m", "bench.inbox", str(data_dir), recipient, str(count), str(rounds), str(ready)],
+            cwd=root, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log, text=True)
         try:
             while not ready.exists():
                 if host.poll() is not None:
@@ -162,25 +171,32 @@ def measure_inbox(root: Path, data_dir: Path, count: int = 5000) -> dict[str, An
             info = json.loads(ready.read_text(encoding="utf-8"))
             sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{info['port']}", region_name="eu-west-2",
                                aws_access_key_id="bench", aws_secret_access_key="bench")
-            store = Store(tmp / "inbox.sqlite")
             identities = load_identities(tmp / "keys" / "bench.key")
-            start, cpu = time.perf_counter(), time.process_time()
-            stats = drain(sqs, info["urls"]["reports"], identities, store, once=True, wait_seconds=0)
-            drain_s, drain_cpu = time.perf_counter() - start, time.process_time() - cpu
-            stored = store.count()
-            store.close()
-            start, cpu = time.perf_counter(), time.process_time()
-            emptied = _empty(sqs, info["urls"]["floor"])
-            floor_s, floor_cpu = time.perf_counter() - start, time.process_time() - cpu
+            for k in range(rounds):
+                if k and time.perf_counter() - began > time_limit_s:
+                    break
+                store = Store(tmp / f"inbox-{k}.sqlite")
+                start, cpu = time.perf_counter(), time.process_time()
+                stats = drain(sqs, info["urls"][f"reports-{k}"], identities, store, once=True, wait_seconds=0)
+                drain_s, drain_cpu = time.perf_counter() - start, time.process_time() - cpu
+                stored = store.count()
+                store.close()
+                start, cpu = time.perf_counter(), time.process_time()
+                emptied = _empty(sqs, info["urls"][f"floor-{k}"])
+                floor_s, floor_cpu = time.perf_counter() - start, time.process_time() - cpu
+                if stats.stored != count or stored != count or emptied != count:
+                    raise RuntimeError(f"round {k}: stored {stats.stored} (store holds {stored}), "
+                                       f"floor emptied {emptied}, of {count}")
+                samples.append((drain_s, drain_cpu, floor_s, floor_cpu))
         finally:
             host.stdin.close()  # type: ignore[union-attr]
             host.wait(timeout=30)
             log.close()
-    if stats.stored != count or stored != count or emptied != count:
-        raise RuntimeError(f"stored {stats.stored} (store holds {stored}), floor emptied {emptied}, of {count}")
+    drain_s, drain_cpu, floor_s, floor_cpu = (median([s[i] for s in samples]) for i in range(4))
     return {
-        "envelopes": count, "drain_s": round(drain_s, 3), "reports_per_s": round(count / drain_s),
-        "floor_s": round(floor_s, 3), "floor_per_s": round(count / floor_s), "ratio": round(drain_s / floor_s, 2),
+        "envelopes": count, "rounds": len(samples), "drain_s": round(drain_s, 3),
+        "reports_per_s": round(count / drain_s), "floor_s": round(floor_s, 3),
+        "floor_per_s": round(count / floor_s), "ratio": round(drain_s / floor_s, 2),
         # CPU of the inbox process alone (the queue host excluded), per report: its own ceiling.
         "drain_cpu_ms_per_report": round(drain_cpu / count * 1000, 3),
         "floor_cpu_ms_per_message": round(floor_cpu / count * 1000, 3),
@@ -188,5 +204,5 @@ def measure_inbox(root: Path, data_dir: Path, count: int = 5000) -> dict[str, An
 
 
 if __name__ == "__main__":
-    _data, _recipient, _count, _ready = sys.argv[1:]
-    _serve(Path(_data), _recipient, int(_count), Path(_ready))
+    _data, _recipient, _count, _rounds, _ready = sys.argv[1:]
+    _serve(Path(_data), _recipient, int(_count), int(_rounds), Path(_ready))

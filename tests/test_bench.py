@@ -19,7 +19,7 @@ EXPECTED = {
                     "heaviest_page", "assets"},
     "function": {"runs", "cold_ms", "floor_ms", "ratio", "cold_cpu_ms", "floor_cpu_ms", "ratio_cpu",
                  "calls", "warm_cpu_ms_median", "warm_cpu_ms_p99", "warm_wall_ms_median"},
-    "inbox": {"envelopes", "drain_s", "reports_per_s", "floor_s", "floor_per_s", "ratio",
+    "inbox": {"envelopes", "rounds", "drain_s", "reports_per_s", "floor_s", "floor_per_s", "ratio",
               "drain_cpu_ms_per_report", "floor_cpu_ms_per_message"},
 }
 
