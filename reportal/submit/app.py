@@ -5,16 +5,16 @@ Errors are mapped to HTTP here and only here::
     missing/wrong x-reportal-origin     → 403 (only CloudFront knows the secret)
     foreign Origin (allowed_origins)    → 403 page, input kept
     InvalidReport                       → 400 page naming each field / JSON field codes
+    EnvelopeTooLarge                    → 400 (retrying cannot help)
     EnvelopeError, QueueUnavailable     → 503 page "not received, try again", input kept
     anything else, anywhere             → 503 (never 500: Lambda would log a traceback)
 
 Logs carry event names, error codes and exception type names only: never an IP, a header,
 a field value, an exception message or a traceback (they can quote what was typed).
 
-One route needs no router: the event (Function URL payload 2.0) is read directly. Importing
-Powertools' event_handler package (every resolver: AppSync, Bedrock, VPC Lattice…) costs
-about 55 ms of CPU at cold start, more than the whole 1.25 × floor budget allows
-(DESIGN.md "Performance budgets"); Powertools' Logger and metrics are kept.
+Routing is Powertools' `LambdaFunctionUrlResolver` (payload format 2.0), as DESIGN.md says.
+Importing Powertools' event_handler package costs about 40 ms at cold start (it loads every
+resolver); we accept that rather than hand-roll routing (docs/performance.md has the figure).
 """
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver
+from aws_lambda_powertools.event_handler import Response as ResolverResponse
 
-from reportal.envelope import EnvelopeError, parse_recipients, seal
+from reportal.envelope import EnvelopeError, EnvelopeTooLarge, parse_recipients, seal
 from reportal.headers import SECURITY_HEADERS
 from reportal.submit.form import (FieldError, InvalidReport, QueueUnavailable, is_honeypot, parse_form,
                                   validate_report)
@@ -152,6 +154,11 @@ def make_handler(settings: Settings, sqs: Any, logger: Logger | None = None) -> 
             return answer(fields, exc.errors, "invalid", 400, wants_json)
         try:
             send_envelope(sqs, settings.queue_url, seal(report.as_envelope(), recipients))
+        except EnvelopeTooLarge:
+            # Trying again cannot help: say so, as for an over-long body (the queue holds 1 MiB).
+            logger.info("report refused", extra={"codes": ["body-too-large"]})
+            counters.rejected(["body-too-large"])
+            return answer(fields, [FieldError("body", "body-too-large")], "invalid", 400, wants_json)
         except (EnvelopeError, QueueUnavailable) as exc:
             logger.error("report not received", extra={"error": type(exc).__name__})
             counters.count("QueueFailure", reason=type(exc).__name__)
@@ -171,22 +178,33 @@ def make_handler(settings: Settings, sqs: Any, logger: Logger | None = None) -> 
             wants_json = headers.get("content-type", "").lower().startswith("application/json")
             return answer(kept["fields"], [FieldError("body", "unavailable")], "unavailable", 503, wants_json)
 
+    app = LambdaFunctionUrlResolver(debug=False)  # debug would print every event
+
+    @app.post("/submit")
+    def route() -> ResolverResponse:
+        event = app.current_event.raw_event
+        r = submit(event, _headers(event))
+        body = r.body if isinstance(r.body, str) else json.dumps(r.body, separators=(",", ":"))
+        return ResolverResponse(r.status, r.content_type, body, {**_NO_STORE, **r.headers})
+
+    @app.route("/submit", method=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"])
+    def wrong_method() -> ResolverResponse:
+        return ResolverResponse(405, _TEXT, "Method not allowed", {**_NO_STORE, "Allow": "POST"})
+
+    @app.not_found
+    def not_found(exc: Exception) -> ResolverResponse:
+        return ResolverResponse(404, _TEXT, "Not found", _NO_STORE)
+
+    @app.exception_handler(Exception)
+    def unexpected(exc: Exception) -> ResolverResponse:  # even the error page failed
+        logger.error("unexpected error", extra={"error": type(exc).__name__})
+        return ResolverResponse(503, _TEXT, _NOT_RECEIVED, _NO_STORE)
+
     def handler(event: dict, context: Any) -> dict:
         try:
-            http = event["requestContext"]["http"]
-            path, method = str(event.get("rawPath") or http["path"]), str(http["method"]).upper()
-            headers = _headers(event)
-        except (KeyError, TypeError, AttributeError) as exc:  # not a Function URL event
+            return app.resolve(event, context)
+        except Exception as exc:  # not a Function URL event the resolver can read
             logger.error("unexpected event", extra={"error": type(exc).__name__})
             return Response(400, _TEXT, "Bad request").as_function_url()
-        if path != "/submit":
-            return Response(404, _TEXT, "Not found").as_function_url()
-        if method != "POST":
-            return Response(405, _TEXT, "Method not allowed", {"Allow": "POST"}).as_function_url()
-        try:
-            return submit(event, headers).as_function_url()
-        except Exception as exc:  # even the error page failed
-            logger.error("unexpected error", extra={"error": type(exc).__name__})
-            return Response(503, _TEXT, _NOT_RECEIVED).as_function_url()
 
     return handler

@@ -253,3 +253,22 @@ def test_json_clients_get_every_field_code(handler) -> None:
         {"field": "email", "code": "email-invalid"}]}
     urlencoded_again = urlencode({"portal": "bz"})  # the same contract through a form
     assert handler(form_event([], raw=urlencoded_again.encode()), None)["statusCode"] == 400
+
+
+def test_an_envelope_too_large_for_the_queue_is_a_clear_400_not_a_503(handler, sqs, queue_url, monkeypatch) -> None:
+    # GIVEN sealing finds the message larger than the queue's MaximumMessageSize
+    from reportal.envelope import EnvelopeTooLarge
+    from reportal.submit import app as app_module
+
+    def too_large(*args, **kwargs):
+        raise EnvelopeTooLarge(2_000_000, 1_048_576)
+
+    monkeypatch.setattr(app_module, "seal", too_large)
+    # WHEN a JSON client sends a report
+    event = form_event([], raw=json.dumps({"portal": "bz", "lang": "es", "url": "example.com"}).encode(),
+                       headers={"content-type": "application/json"})
+    answer = handler(event, None)
+    # THEN it is told the report is too long (retrying would not help), and nothing was queued
+    assert answer["statusCode"] == 400
+    assert json.loads(answer["body"]) == {"errors": [{"field": "body", "code": "body-too-large"}]}
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue_url)
