@@ -34,9 +34,10 @@ __all__ = [
 
 ENVELOPE_VERSION = "1"
 PAD_BYTES = 1024
-# AWS SQS CreateQueue, attribute MaximumMessageSize: default 262,144 bytes (256 KiB); a queue
-# may be set from 1,024 up to 1,048,576. infra/backend.yaml keeps the default.
-SQS_MAX_MESSAGE_BYTES = 262_144
+# AWS SQS CreateQueue, attribute MaximumMessageSize: 1,024 up to 1,048,576 bytes (1 MiB, the
+# SQS maximum since August 2025). infra/backend.yaml and the preview set both queues to 1 MiB,
+# so the envelope of any form within the 64 KiB body cap fits (a test pins the two agree).
+SQS_MAX_MESSAGE_BYTES = 1_048_576
 MESSAGE_ATTRIBUTES = {"v": {"DataType": "String", "StringValue": ENVELOPE_VERSION}}
 # SQS counts each attribute's name, data type and value towards the message size (SQS
 # Developer Guide, "Amazon SQS message attributes").

@@ -143,7 +143,7 @@ class Preview:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # it logs client addresses
 
-        from reportal.envelope import generate_identity, load_identities, recipient_of
+        from reportal.envelope import generate_identity, load_identities, recipients_of
         from reportal.site.build import Paths, build
 
         build(Paths.under(self.root), self.root / "dist", self.root / "build" / "function")
@@ -165,7 +165,7 @@ class Preview:
 
         sqs = boto3.client("sqs")
         self.queue_url = create_queues(sqs, QUEUE_NAME)
-        settings = Settings(queue_url=self.queue_url, recipients=(recipient_of(key),),
+        settings = Settings(queue_url=self.queue_url, recipients=tuple(recipients_of(key)),
                             data_dir=self.root / "build" / "function")
         function = make_handler(settings, sqs)
         identities = load_identities(key)
@@ -205,15 +205,18 @@ class Preview:
 
 def create_queues(sqs: Any, name: str) -> str:
     """Create the queue and its dead-letter queue as infra/backend.yaml does (SSE-SQS,
-    maxReceiveCount 5, 14 days' retention on the DLQ); return the queue URL."""
+    maxReceiveCount 5, 14 days' retention, 1 MiB messages); return the queue URL."""
     import json
 
+    from reportal.envelope import SQS_MAX_MESSAGE_BYTES
+
     dlq_url = sqs.create_queue(QueueName=f"{name}-dlq", Attributes={
-        "MessageRetentionPeriod": str(14 * 24 * 3600), "SqsManagedSseEnabled": "true"})["QueueUrl"]
+        "MessageRetentionPeriod": str(14 * 24 * 3600), "SqsManagedSseEnabled": "true",
+        "MaximumMessageSize": str(SQS_MAX_MESSAGE_BYTES)})["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return sqs.create_queue(QueueName=name, Attributes={
         "SqsManagedSseEnabled": "true", "VisibilityTimeout": "60",
-        "MessageRetentionPeriod": str(4 * 24 * 3600),
+        "MessageRetentionPeriod": str(14 * 24 * 3600), "MaximumMessageSize": str(SQS_MAX_MESSAGE_BYTES),
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}),
     })["QueueUrl"]
 

@@ -130,6 +130,17 @@ def test_queues_encrypted_and_dead_letter_outlives_source(backend: dict) -> None
     assert dlq["MessageRetentionPeriod"] >= queue.get("MessageRetentionPeriod", 4 * 24 * 3600)
 
 
+def test_queues_hold_what_the_function_may_seal(backend: dict) -> None:
+    # The envelope check and both queues agree on 1 MiB (the SQS maximum); a dead-letter queue
+    # smaller than its source could not take a moved message.
+    from reportal.envelope import SQS_MAX_MESSAGE_BYTES
+
+    queues = _of_type(backend, "AWS::SQS::Queue")
+    assert SQS_MAX_MESSAGE_BYTES == 1_048_576
+    assert {name: q["Properties"]["MaximumMessageSize"] for name, q in queues.items()} == {
+        "ReportQueue": SQS_MAX_MESSAGE_BYTES, "DeadLetterQueue": SQS_MAX_MESSAGE_BYTES}
+
+
 def test_alarms_watch_dead_letters_and_errors(backend: dict) -> None:
     watched = {(a["Properties"]["MetricName"], repr(a["Properties"]["Dimensions"][0]["Value"]))
                for a in _of_type(backend, "AWS::CloudWatch::Alarm").values()}
