@@ -10,15 +10,13 @@ by Jinja as usual. Translators therefore write plain text (`&` is shown as `&`).
 """
 from __future__ import annotations
 
-from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
 
 from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined
 from jinja2.bccache import Bucket
-from markupsafe import Markup, escape
-
 from reportal.site.catalogs import load_translations
+from reportal.translations import install_translations
 
 __all__ = ["MemoryBytecodeCache", "install_translations", "make_environment", "render_page"]
 
@@ -38,27 +36,6 @@ class MemoryBytecodeCache(BytecodeCache):
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         self._codes[bucket.key] = bucket.bytecode_to_string()
-
-
-def install_translations(env: Environment, translations: NullTranslations) -> None:
-    """Install `translations` into `env` (newstyle gettext) so every translated string is
-    HTML-escaped text: `_()`, `ngettext()`, `pgettext()` and `{% trans %}` all return `Markup`
-    of the escaped msgstr. Use this for every environment that renders portal pages."""
-
-    def gettext(message: str) -> Markup:
-        return escape(translations.gettext(message))
-
-    def ngettext(singular: str, plural: str, n: int) -> Markup:
-        return escape(translations.ngettext(singular, plural, n))
-
-    def pgettext(context: str, message: str) -> Markup:
-        return escape(translations.pgettext(context, message))
-
-    def npgettext(context: str, singular: str, plural: str, n: int) -> Markup:
-        return escape(translations.npgettext(context, singular, plural, n))
-
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext)
 
 
 def make_environment(templates: Path, translations: Path, lang: str,

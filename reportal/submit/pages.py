@@ -38,12 +38,14 @@ def _environment(data_dir: Path, locale: str):  # noqa: ANN202 - jinja2 imported
     from babel.support import Translations
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+    from reportal.translations import install_translations
+
     env = Environment(loader=FileSystemLoader(str(data_dir / "templates")), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       extensions=["jinja2.ext.i18n"])
     env.policies["ext.i18n.trimmed"] = True
     translations = Translations.load(str(data_dir / "locale"), [locale], domain="messages")
-    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    install_translations(env, translations)  # translated text is escaped, never markup
     return env, translations
 
 
