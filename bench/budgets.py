@@ -64,7 +64,7 @@ def _rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
         ("", "full rebuild, wall", f"{_n(b.get('full_s'), 3)} s", f"{_n(b.get('floor_s'), 3)} s",
          f"{_n(b.get('ratio'), 2)}×", f"{_n(b.get('pages_per_s'))} pages/s (floor {_n(b.get('floor_pages_per_s'))})"),
         ("", "floor: Jinja2 render() alone, CPU", f"{_n(b.get('floor_render_cpu_s'), 3)} s", "", "",
-         "the rest of the floor is loading catalogs and writing files"),
+         "the rest of the floor: environments, compiling templates, writing"),
         ("", "unchanged rebuild, CPU / wall", f"{_n(b.get('unchanged_cpu_ms'), 1)} ms",
          "", "", f"wall {_n(b.get('unchanged_ms'), 1)} ms, {b.get('unchanged_written', '?')} files written"),
         ("page weight", f"HTML, {w.get('pages', '?')} pages, largest", f"{_n(w.get('raw_largest'))} B",
