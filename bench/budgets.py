@@ -75,7 +75,8 @@ def _rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
          f"brotli {_n(w.get('with_assets_brotli_largest'))} B ({w.get('heaviest_page', '?')})"),
         ("function", "cold import + init, CPU", f"{_n(f.get('cold_cpu_ms'), 1)} ms",
          f"{_n(f.get('floor_cpu_ms'), 1)} ms", f"{_n(f.get('ratio_cpu'), 2)}×",
-         "floor: import boto3, create an SQS client"),
+         f"floor: import boto3 + SQS client; Powertools event_handler import "
+         f"{_n(f.get('resolver_import_cpu_ms'), 1)} ms of it"),
         ("", "cold import + init, wall", f"{_n(f.get('cold_ms'), 1)} ms", f"{_n(f.get('floor_ms'), 1)} ms",
          f"{_n(f.get('ratio'), 2)}×", f"median of {f.get('runs', '?')} fresh interpreters each"),
         ("", "warm CPU per report", f"{_n(f.get('warm_cpu_ms_median'), 3)} ms", "", "",

@@ -3,7 +3,8 @@
 - cold:  a fresh interpreter imports `lambda/handler.py` (the deploy root: imports, settings,
          site data, recipients, the SQS client); the floor, as DESIGN.md defines it, is a fresh
          interpreter importing boto3 and creating an SQS client. (The handler builds its client
-         from botocore without boto3's layers, so it may come in under the floor.)
+         from botocore without boto3's layers.) Two probes time importing the Powertools logger
+         and the logger plus `event_handler`, to show what the resolver's import costs.
          Both clocks start at the first line of the child, so interpreter start-up (common to
          both) is left out. Runs alternate handler / floor; the first pair warms the disk cache.
 - warm:  the handler built once in a child process with the queue client stubbed (no network),
@@ -29,7 +30,13 @@ __all__ = ["measure_cold", "measure_warm"]
 _COLD = {
     "handler": "import sys; sys.path.insert(0, 'lambda'); import handler",
     "floor": "import boto3; boto3.client('sqs')",
+    # Not budgets: what routing through Powertools' event handler adds to its logger, which the
+    # function imports anyway (the package __init__ imports every resolver and event class).
+    "logger": "from aws_lambda_powertools import Logger",
+    "resolver": "from aws_lambda_powertools import Logger\n"
+                "from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver",
 }
+_PROBES = ("logger", "resolver")
 _CHILD = ("import time; t0, c0 = time.perf_counter(), time.process_time()\n{code}\n"
           "import json; print(json.dumps([time.perf_counter() - t0, time.process_time() - c0]))")
 
@@ -61,21 +68,24 @@ def _cold_once(root: Path, kind: str, env: dict[str, str]) -> tuple[float, float
 
 def measure_cold(root: Path, data_dir: Path, runs: int = 11) -> dict[str, Any]:
     """Median milliseconds of `runs` cold starts of the handler and of the floor (fresh
-    interpreters, alternating), in wall and CPU time, and the ratios handler / floor (budget
-    ≤ 1.25)."""
+    interpreters, alternating), in wall and CPU time; the ratios handler / floor (budget
+    ≤ 1.25); and what importing `aws_lambda_powertools.event_handler` costs beyond the
+    Powertools logger (`resolver_import…_ms`)."""
     env = _env(data_dir, _recipient())
     for kind in _COLD:  # warm the page cache and write .pyc files
         _cold_once(root, kind, env)
     samples: dict[str, list[tuple[float, float]]] = {kind: [] for kind in _COLD}
-    for _ in range(runs):
+    for run in range(runs):
         for kind in samples:
-            samples[kind].append(_cold_once(root, kind, env))
+            if kind not in _PROBES or run % 2 == 0:  # the probes explain; every other run will do
+                samples[kind].append(_cold_once(root, kind, env))
     figures: dict[str, Any] = {"runs": runs}
     for clock, index in (("", 0), ("_cpu", 1)):
         handler = median([s[index] for s in samples["handler"]])
         floor = median([s[index] for s in samples["floor"]])
+        resolver = median([s[index] for s in samples["resolver"]]) - median([s[index] for s in samples["logger"]])
         figures.update({f"cold{clock}_ms": round(handler * 1000, 1), f"floor{clock}_ms": round(floor * 1000, 1),
-                        f"ratio{clock}": round(handler / floor, 2)})
+                        f"ratio{clock}": round(handler / floor, 2), f"resolver_import{clock}_ms": round(resolver * 1000, 1)})
     return figures
 
 

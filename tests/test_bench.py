@@ -18,6 +18,7 @@ EXPECTED = {
                     "brotli_largest", "brotli_median", "with_assets_gzip_largest", "with_assets_brotli_largest",
                     "heaviest_page", "assets"},
     "function": {"runs", "cold_ms", "floor_ms", "ratio", "cold_cpu_ms", "floor_cpu_ms", "ratio_cpu",
+                 "resolver_import_ms", "resolver_import_cpu_ms",
                  "calls", "warm_cpu_ms_median", "warm_cpu_ms_p99", "warm_wall_ms_median"},
     "inbox": {"envelopes", "rounds", "drain_s", "reports_per_s", "floor_s", "floor_per_s", "ratio",
               "drain_cpu_ms_per_report", "floor_cpu_ms_per_message"},
