@@ -54,6 +54,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     server_version = "reportal-preview"
     sys_version = ""
+    timeout = 15  # seconds a client may stall mid-request (a short body, a silent socket)
 
     def __init__(self, *args: Any, dist: Path, function: Callable[[dict, Any], dict], **kw: Any):
         self.dist = dist
@@ -74,19 +75,25 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     def _resolve(self, url_path: str) -> Path | None:
         rel = url_path.split("?", 1)[0].split("#", 1)[0].lstrip("/")
-        target = (self.dist / rel).resolve()
-        if self.dist.resolve() not in target.parents and target != self.dist.resolve():
+        try:
+            target = (self.dist / rel).resolve()
+            if self.dist.resolve() not in target.parents and target != self.dist.resolve():
+                return None
+            if target.is_dir():
+                target = target / "index.html"
+            return target if target.is_file() else None
+        except (OSError, ValueError):  # a NUL byte, a name too long for the file system…
             return None
-        if target.is_dir():
-            target = target / "index.html"
-        return target if target.is_file() else None
 
     def _not_found(self, url_path: str) -> Path:
-        parts = [p for p in url_path.split("/") if p]
+        parts = [p for p in url_path.split("?", 1)[0].split("/") if p]
         for depth in (2, 1):
             candidate = self.dist.joinpath(*parts[:depth], "404.html") if len(parts) >= depth else None
-            if candidate and candidate.resolve().is_relative_to(self.dist.resolve()) and candidate.is_file():
-                return candidate
+            try:
+                if candidate and candidate.resolve().is_relative_to(self.dist.resolve()) and candidate.is_file():
+                    return candidate
+            except (OSError, ValueError):
+                continue
         return self.dist / "404.html"
 
     def _get(self, head_only: bool) -> None:
@@ -110,7 +117,13 @@ class PreviewHandler(BaseHTTPRequestHandler):
         if self.path.split("?", 1)[0] != "/submit":
             self._send(405, {"Content-Type": "text/plain; charset=utf-8", "Allow": "GET, HEAD"}, b"Method not allowed")
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._send(400, {"Content-Type": "text/plain; charset=utf-8"}, b"Bad request")
+            return
         body = self.rfile.read(min(length, 6 * 1024 * 1024))  # Lambda's 6 MB request payload limit
         headers = {k: v for k, v in self.headers.items()}
         answer = self.function(function_url_event("POST", "/submit", headers, body), None)
@@ -118,6 +131,18 @@ class PreviewHandler(BaseHTTPRequestHandler):
         data = base64.b64decode(payload) if answer.get("isBase64Encoded") else payload.encode("utf-8")
         out_headers = {k: v for k, v in (answer.get("headers") or {}).items() if k.lower() != "content-length"}
         self._send(int(answer["statusCode"]), out_headers, data)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """socketserver prints a traceback naming the client's address for a failed request;
+    the preview reports only the exception type."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        sys.stderr.write(f"preview: a request failed ({sys.exc_info()[0].__name__})\n")
 
 
 class Preview:
@@ -159,7 +184,6 @@ class Preview:
             os.environ[name] = value
         import boto3
 
-        from reportal.inbox.store import Store
         from reportal.submit.app import make_handler
         from reportal.submit.settings import Settings
 
@@ -171,7 +195,7 @@ class Preview:
         identities = load_identities(key)
         self._start_thread(self._drain, sqs, identities)
         handler = partial(PreviewHandler, dist=self.root / "dist", function=function)
-        self.httpd = ThreadingHTTPServer((self.host, self.port), handler)
+        self.httpd = _QuietServer((self.host, self.port), handler)
         self.port = self.httpd.server_address[1]
         self._start_thread(self.httpd.serve_forever)
         return f"http://{self.host}:{self.port}"
@@ -223,8 +247,20 @@ def create_queues(sqs: Any, name: str) -> str:
 
 def serve(root: Path, port: int = 8000, host: str = "127.0.0.1") -> int:
     """Run the local preview until interrupted; print one line per stored report."""
+    import signal
+    import sys
+
     def announce(report_id: str, portal: str, lang: str) -> None:
-        print(f"report received: {report_id} portal={portal} lang={lang}", flush=True)
+        # One write per line, so it cannot interleave with the function's JSON log lines.
+        sys.stdout.write(f"report received: {report_id} portal={portal} lang={lang}\n")
+        sys.stdout.flush()
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    # A background job started by a shell ignores SIGINT; SIGTERM is what `kill` sends.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
 
     preview = Preview(root, host=host, port=port, on_report=announce)
     url = preview.start()

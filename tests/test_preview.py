@@ -1,0 +1,82 @@
+"""The local preview: the whole chain over HTTP, and a static server that fails closed."""
+from __future__ import annotations
+
+import http.client
+import shutil
+import socket
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.conftest import FIXTURE_SITES, ROOT
+
+
+@pytest.fixture(scope="module")
+def preview(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A preview on a free port over a copy of the fixture portals (bz en+es, eg ar+en)."""
+    from reportal.preview import Preview
+
+    root = tmp_path_factory.mktemp("preview")
+    shutil.copytree(FIXTURE_SITES, root / "sites")
+    for name in ("templates", "translations"):
+        shutil.copytree(ROOT / name, root / name)
+    seen: list[tuple[str, str, str]] = []
+    running = Preview(root, port=0, on_report=lambda *report: seen.append(report))
+    running.start()
+    running.seen = seen
+    yield running
+    running.stop()
+
+
+def _request(preview: Any, method: str, path: str, body: bytes = b"", headers: dict | None = None):
+    conn = http.client.HTTPConnection("127.0.0.1", preview.port, timeout=10)
+    conn.request(method, path, body=body, headers=headers or {})
+    answer = conn.getresponse()
+    return answer.status, dict(answer.getheaders()), answer.read()
+
+
+def _raw(preview: Any, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", preview.port), timeout=10) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_report_posted_to_the_preview_reaches_the_inbox(preview: Any) -> None:
+    # GIVEN the Spanish Belize page is served with the CDN's headers
+    status, headers, page = _request(preview, "GET", "/bz/es/")
+    assert status == 200 and b'<html lang="es"' in page
+    assert headers["Referrer-Policy"] == "no-referrer" and "Set-Cookie" not in headers
+    # WHEN the form is posted as a browser would, with Origin: null
+    form = urlencode([("portal", "bz"), ("lang", "es"), ("url", "hxxps://bad[.]example/x"), ("url", ""),
+                      ("website", "")]).encode()
+    status, headers, _ = _request(preview, "POST", "/submit", form, {
+        "Content-Type": "application/x-www-form-urlencoded", "Origin": "null"})
+    # THEN the reporter is sent to the Spanish thanks page, and the inbox stores the report
+    assert (status, headers["Location"]) == (303, "/bz/es/thanks/")
+    deadline = time.monotonic() + 15
+    while not preview.seen and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [(portal, lang) for _, portal, lang in preview.seen] == [("bz", "es")]
+
+
+@pytest.mark.parametrize("path", ["/a\x00b", "/" + "a" * 300, "/bz/en/" + "b" * 300 + "/x", "/%2e%2e/%2e%2e/etc/passwd",
+                                  "/../../etc/passwd", "/var/keys/dev.key"])
+def test_odd_paths_get_the_404_page_not_a_dropped_connection(preview: Any, path: str, capfd) -> None:
+    answer = _raw(preview, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode("latin-1"))
+    assert answer.startswith(b"HTTP/1.0 404 ")
+    assert b"<!doctype html>" in answer
+    assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("length", ["ZZSENT5", "-5"])
+def test_a_bad_content_length_is_a_400_and_never_logged(preview: Any, length: str, capfd) -> None:
+    answer = _raw(preview, f"POST /submit HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.0 400 ")
+    err = capfd.readouterr().err
+    assert "ZZSENT5" not in err and "Traceback" not in err and "127.0.0.1" not in err
