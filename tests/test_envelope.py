@@ -100,7 +100,7 @@ def test_sealing_failure_or_empty_result_raises(keys, monkeypatch) -> None:
 
 
 def test_size_is_checked_against_the_queue_maximum_including_the_attribute(keys) -> None:
-    assert SQS_MAX_MESSAGE_BYTES == 262_144
+    assert SQS_MAX_MESSAGE_BYTES == 1_048_576  # the SQS maximum; both queues are set to it
     body = seal(_report(), _recipients(keys))
     attribute = len("v") + len("String") + len("1")
     check_body(body, len(body) + attribute)
@@ -108,8 +108,8 @@ def test_size_is_checked_against_the_queue_maximum_including_the_attribute(keys)
         check_body(body, len(body) + attribute - 1)
     assert (caught.value.size, caught.value.limit) == (len(body) + attribute, len(body) + attribute - 1)
     with pytest.raises(EnvelopeTooLarge):
-        seal(_report(notes="x" * 200_000), _recipients(keys))  # base64 of 200 KB > 256 KiB
-    assert seal(_report(notes="x" * 150_000), _recipients(keys))
+        seal(_report(notes="x" * 800_000), _recipients(keys))  # base64 of 800 KB > 1 MiB
+    assert seal(_report(notes="x" * 700_000), _recipients(keys))
     assert MESSAGE_ATTRIBUTES == {"v": {"DataType": "String", "StringValue": "1"}}
 
 
