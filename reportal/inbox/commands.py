@@ -11,11 +11,12 @@ import re
 import signal
 import sqlite3
 import sys
+import tempfile
 import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 __all__ = ["add_commands"]
 
@@ -176,8 +177,25 @@ def _inbox_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_private(path: Path, write: Callable[[IO[str]], int]) -> int:
+    """Run `write` on a new file of mode 0600 beside `path` (it holds reports), then rename it
+    over `path`: an existing file's looser mode is never kept, and a failed export leaves the
+    old file whole. Returns what `write` returned; the temporary file is removed on error."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            result = write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return result
+
+
 def _inbox_export(args: argparse.Namespace) -> int:
-    from reportal.inbox.export import write_csv, write_jsonl
+    from reportal.inbox.export import escape_text, write_csv, write_jsonl
 
     store = _open_store(args.db)
     write = write_csv if args.format == "csv" else write_jsonl
@@ -186,9 +204,9 @@ def _inbox_export(args: argparse.Namespace) -> int:
         if args.out in (None, "-"):
             count = write(reports, sys.stdout)
         else:
-            fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds reports
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                count = write(reports, out)
+            count = _write_private(Path(args.out), lambda out: write(reports, out))
+    except OSError as exc:  # a missing folder, no permission, a disk full: the old file is kept
+        return _error(f"cannot write {escape_text(args.out)}: {exc.strerror or type(exc).__name__}")
     finally:
         if store:
             store.close()

@@ -4,8 +4,11 @@ URLs and every other reported value are shown as escaped text, never as links: o
 control characters (ANSI escapes), bidirectional overrides and other invisible format
 characters are written as ``\\x1b``/``\\u202e``-style escapes, so a report cannot restyle
 the analyst's terminal or disguise a URL. JSON output escapes the same characters as
-``\\uXXXX`` (still the same JSON value, RFC 8259 §7). CSV cells that a spreadsheet would run
-as a formula are prefixed with ``'`` (OWASP "CSV Injection"; OWASP ASVS 4 1.2.10).
+``\\uXXXX`` (still the same JSON value, RFC 8259 §7). CSV cells are escaped like the text
+views (backslash doubled, every unsafe character but the line feed as ``\\x1b``/``\\u202e``;
+line feeds stay, inside a quoted cell, RFC 4180 §2.6), since CSV often goes to a terminal and a
+spreadsheet has no use for raw controls; then a cell a spreadsheet would run as a formula is
+prefixed with ``'`` (OWASP "CSV Injection"; OWASP ASVS 4 1.2.10).
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import unicodedata
 from typing import IO, Any, Iterable
 
 __all__ = [
-    "CSV_COLUMNS", "escape_text", "format_line", "format_report", "json_text", "neutralize_cell",
+    "CSV_COLUMNS", "escape_cell", "escape_text", "format_line", "format_report", "json_text", "neutralize_cell",
     "write_csv", "write_jsonl",
 ]
 
@@ -40,14 +43,29 @@ def _escape_char(ch: str) -> str:
 _ESCAPE_TEXT = re.compile(r"[^\x20-\x5b\x5d-\x7e]")  # all but printable ASCII other than backslash
 
 
+def _escape_match(match: re.Match[str]) -> str:
+    ch = match.group()
+    return "\\\\" if ch == "\\" else _escape_char(ch) if _unsafe(ch) else ch
+
+
 def escape_text(value: str | None) -> str:
     """`value` safe to print on a terminal: backslash doubled; control, format (bidi),
     separator, private-use, unassigned and surrogate code points as Python-style escapes.
     Letters of every script are kept. None becomes ``-``."""
     if value is None:
         return "-"
-    return _ESCAPE_TEXT.sub(lambda m: "\\\\" if m.group() == "\\" else _escape_char(m.group())
-                            if _unsafe(m.group()) else m.group(), value)
+    return _ESCAPE_TEXT.sub(_escape_match, value)
+
+
+_ESCAPE_CELL = re.compile(r"[^\n\x20-\x5b\x5d-\x7e]")  # as _ESCAPE_TEXT, but a line feed is kept
+
+
+def escape_cell(value: str | None) -> str:
+    """`value` as `escape_text` escapes it, except that line feeds (U+000A) are kept: a CSV
+    cell may span lines inside its quotes (RFC 4180 §2.6), and several URLs share one cell, one
+    per line. A carriage return, tab, NUL, ESC, C1 control or bidi override is escaped (``\\r``
+    becomes ``\\x0d``). None becomes ``""``."""
+    return "" if value is None else _ESCAPE_CELL.sub(_escape_match, value)
 
 
 _NOT_PRINTABLE_ASCII = re.compile(r"[^\n\x20-\x7e]")  # a raw newline in dumps' output is indentation
@@ -117,14 +135,16 @@ def neutralize_cell(value: str | None) -> str:
 
 def write_csv(reports: Iterable[dict[str, Any]], out: IO[str]) -> int:
     """Write a header row then one row per report (`CSV_COLUMNS`; several URLs are one cell,
-    one per line), every cell quoted (RFC 4180) and neutralized; return the report count."""
+    one per line), every cell quoted (RFC 4180), escaped (`escape_cell`) then neutralized
+    (`neutralize_cell`); return the report count."""
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     count = 0
     for r in reports:
-        row = [r.get("report_id"), r.get("received_at"), r.get("portal"), r.get("lang"),
-               "\n".join(_urls(r, "normalized")), "\n".join(_urls(r, "typed")), r.get("kind"),
-               r.get("notes"), r.get("referrer"), r.get("email"), r.get("duplicate_of")]
+        # Each URL escaped on its own (a line feed in one is \x0a), so a line is always one URL.
+        urls = ["\n".join(escape_text(u) for u in _urls(r, key)) for key in ("normalized", "typed")]
+        row = [escape_cell(r.get(k)) for k in ("report_id", "received_at", "portal", "lang")] + urls + [
+            escape_cell(r.get(k)) for k in ("kind", "notes", "referrer", "email", "duplicate_of")]
         writer.writerow([neutralize_cell(v) for v in row])
         count += 1
     return count

@@ -102,17 +102,65 @@ def test_csv_export_neutralizes_formulas_and_round_trips(db, tmp_path, capsys) -
     rows = list(csv.DictReader(io.StringIO(out_file.read_text(encoding="utf-8"), newline="")))
     assert rows[0]["notes"] == "'=HYPERLINK(\"http://x\")\nline 2"
     assert rows[0]["email"] == "'+1@example.org" and rows[0]["referrer"] == "'-x"
-    assert rows[0]["urls_normalized"] == HOSTILE_URL
+    assert rows[0]["urls_normalized"] == escape_text(HOSTILE_URL)
     assert rows[2]["duplicate_of"] == "bbbb0002" and rows[1]["notes"] == "نص عربي"
 
 
-@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\0x", "＝1"])
+def test_csv_to_standard_output_cannot_steer_the_terminal(db, capsys) -> None:
+    # GIVEN a report whose notes, email and URL hold ESC/CSI, NUL, backspace, CR, C1 and bidi controls
+    notes = "a\x1b[2J\x1b[31mred\x00\x08\r\x9b1m\u202egpj.exe\nline 2\tend\\x1b"
+    with Store(db) as store:
+        store.add_many([make_report(report_id="dddd0004", notes=notes, email="\x1b]0;title\x07@x",
+                                    urls=["https://a.example/\u2066x\ny"], received_at="2025-03-02T09:00:00Z")])
+    # WHEN exported as CSV to standard output (the default)
+    code, out, _ = _run(capsys, "inbox", "export", "--format", "csv", "--db", str(db))
+    # THEN no control or bidi character reaches the terminal but the CSV line breaks and a cell's line feeds
+    assert code == 0
+    assert not [ch for ch in out.replace("\r\n", "").replace("\n", "") if escape_text(ch) not in (ch, "\\\\")]
+    row = list(csv.DictReader(io.StringIO(out, newline="")))[-1]
+    assert row["notes"] == ("a\\x1b[2J\\x1b[31mred\\x00\\x08\\x0d\\x9b1m\\u202egpj.exe\n"
+                            "line 2\\x09end\\\\x1b")  # escaped as `inbox show` does, lines kept
+    assert row["email"] == "\\x1b]0;title\\x07@x"
+    assert row["urls_normalized"] == "https://a.example/\\u2066x\\x0ay"  # one URL stays one line
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "＝1", "-\x1b"])
 def test_every_formula_start_is_neutralized(value: str) -> None:
     assert neutralize_cell(value) == "'" + value
     out = io.StringIO()
     write_csv([make_report(notes=value, email=value)], out)
     row = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))[0]
-    assert row["notes"] == row["email"] == "'" + value
+    assert row["notes"] == row["email"] == "'" + escape_text(value)
+
+
+@pytest.mark.parametrize("value", ["\tx", "\rx", "\0x"])
+def test_control_formula_starts_are_neutralized_and_escaped_in_csv(value: str) -> None:
+    assert neutralize_cell(value) == "'" + value
+    out = io.StringIO()
+    write_csv([make_report(notes=value)], out)
+    row = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))[0]
+    assert row["notes"] == escape_text(value) and row["notes"].startswith("\\x")  # inert text either way
+
+
+@pytest.mark.parametrize("existing", [None, 0o644, 0o666])
+def test_export_file_is_private_whether_new_or_existing(db, tmp_path, capsys, existing) -> None:
+    # GIVEN no file, or an older export left readable by others
+    out_file = tmp_path / "export.jsonl"
+    if existing is not None:
+        out_file.write_text("old export\n")
+        out_file.chmod(existing)
+    # WHEN exported there
+    code, _, _ = _run(capsys, "inbox", "export", "--format", "jsonl", "--db", str(db), "--out", str(out_file))
+    # THEN it is mode 0600, holds only the new export, and no temporary file is left
+    assert code == 0 and out_file.stat().st_mode & 0o777 == 0o600
+    assert len(out_file.read_text().splitlines()) == 3 and "old export" not in out_file.read_text()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith((".", "export"))] == ["export.jsonl"]
+
+
+def test_export_to_a_missing_folder_fails_clearly(db, tmp_path, capsys) -> None:
+    code, _, err = _run(capsys, "inbox", "export", "--format", "csv", "--db", str(db),
+                        "--out", str(tmp_path / "nope" / "x.csv"))
+    assert code == 1 and err == f"error: cannot write {tmp_path / 'nope' / 'x.csv'}: No such file or directory\n"
 
 
 def test_ordinary_cells_are_unchanged() -> None:
