@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+PORT   ?= 8000
 
 .PHONY: run test build check bench messages golden system-deps screenshots clean
 
@@ -14,7 +15,7 @@ $(STAMP): pyproject.toml
 
 ## run: create .venv, install, build every portal, start the local preview on 127.0.0.1:8000
 run: $(STAMP)
-	$(VENV)/bin/reportal serve
+	$(VENV)/bin/reportal serve --port $(PORT)
 
 ## build: render every portal into dist/
 build: $(STAMP)
@@ -53,11 +54,11 @@ bench: $(STAMP)
 
 ## messages: extract UI strings into translations/messages.pot and update every catalog
 messages: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -o translations/messages.pot --no-location --sort-output \
+	$(VENV)/bin/pybabel extract -F babel.cfg -o translations/messages.pot.new --no-location --sort-output \
 	  --project reportal --version 0.1 --msgid-bugs-address "" .
 	@# = pybabel update --no-fuzzy-matching, but keeping X-Reviewed-By-Native-Speaker (docs/translating.md)
 	$(PY) -c 'import pathlib; from reportal.site.catalogs import update_catalogs; \
-	  [print("updated", p) for p in update_catalogs(pathlib.Path("translations/messages.pot"), pathlib.Path("translations"))]'
+	  [print("updated", p) for p in update_catalogs(pathlib.Path("translations/messages.pot.new"), pathlib.Path("translations"))]'
 
 ## golden: rewrite tests/golden/dist from the golden fixture portal (on purpose only; review the diff)
 golden: $(STAMP)

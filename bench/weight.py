@@ -20,7 +20,7 @@ from bench.machine import median
 
 __all__ = ["BUDGET_BYTES", "measure_weight"]
 
-BUDGET_BYTES = 14 * 1024
+BUDGET_BYTES = 14_000  # "14 KB" (DESIGN.md), as tests/browser checks it; TCP's first flight is ~14,600
 _ASSET = re.compile(rb'(?:href|src)="(/[^"?#]+\.(?:css|svg|png|jpe?g|webp|ico))"')
 
 

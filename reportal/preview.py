@@ -195,7 +195,12 @@ class Preview:
         identities = load_identities(key)
         self._start_thread(self._drain, sqs, identities)
         handler = partial(PreviewHandler, dist=self.root / "dist", function=function)
-        self.httpd = _QuietServer((self.host, self.port), handler)
+        try:
+            self.httpd = _QuietServer((self.host, self.port), handler)
+        except OSError:  # the port is taken: leave nothing running behind
+            self._stop.set()
+            self.moto.stop()
+            raise
         self.port = self.httpd.server_address[1]
         self._start_thread(self.httpd.serve_forever)
         return f"http://{self.host}:{self.port}"
@@ -247,6 +252,7 @@ def create_queues(sqs: Any, name: str) -> str:
 
 def serve(root: Path, port: int = 8000, host: str = "127.0.0.1") -> int:
     """Run the local preview until interrupted; print one line per stored report."""
+    import errno
     import signal
     import sys
 
@@ -258,12 +264,18 @@ def serve(root: Path, port: int = 8000, host: str = "127.0.0.1") -> int:
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
+    preview = Preview(root, host=host, port=port, on_report=announce)
+    try:
+        url = preview.start()
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        sys.stderr.write(f"error: {host}:{port} is already in use (another preview?). Stop it, or choose "
+                         f"another port: `reportal serve --port {port + 100}` or `make run PORT={port + 100}`\n")
+        return 2
     # A background job started by a shell ignores SIGINT; SIGTERM is what `kill` sends.
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
-
-    preview = Preview(root, host=host, port=port, on_report=announce)
-    url = preview.start()
     print(f"reportal preview on {url}/  (queue {preview.queue_url}; inbox {root / 'var' / 'inbox.sqlite'})", flush=True)
     print("Ctrl-C to stop.", flush=True)
     try:

@@ -80,3 +80,15 @@ def test_a_bad_content_length_is_a_400_and_never_logged(preview: Any, length: st
     assert answer.startswith(b"HTTP/1.0 400 ")
     err = capfd.readouterr().err
     assert "ZZSENT5" not in err and "Traceback" not in err and "127.0.0.1" not in err
+
+
+def test_a_taken_port_is_a_clear_error_not_a_traceback(preview: Any, tmp_path: Path, capsys) -> None:
+    # GIVEN a preview already listening; WHEN a second one asks for the same port
+    from reportal.preview import serve
+
+    code = serve(preview.root, port=preview.port)
+    # THEN it says what to do, exits 2, and leaves the first one serving
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"127.0.0.1:{preview.port} is already in use" in err and "--port" in err
+    assert _request(preview, "GET", "/bz/en/")[0] == 200

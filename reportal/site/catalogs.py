@@ -207,18 +207,41 @@ def check_catalogs(translations_dir: Path, usage: dict[str, list[str]]) -> list[
     return problems
 
 
+_CREATION_DATE = re.compile(rb'^"POT-Creation-Date: [^"]*"\n', re.M)
+
+
+def _changed(new: bytes, path: Path) -> bool:
+    """True unless `path` holds `new` but for its POT-Creation-Date line (extraction rewrites
+    that date every time; a catalog whose messages did not change is left alone)."""
+    try:
+        old = path.read_bytes()
+    except FileNotFoundError:
+        return True
+    return _CREATION_DATE.sub(b"", new) != _CREATION_DATE.sub(b"", old)
+
+
 def update_catalogs(pot: Path, translations_dir: Path) -> list[Path]:
     """Update every catalog under `translations_dir` from template `pot`, as `pybabel update
-    --no-fuzzy-matching` does, but keeping `X-…` header fields. Returns the files written."""
+    --no-fuzzy-matching` does, but keeping `X-…` header fields. A freshly extracted
+    ``messages.pot.new`` replaces ``messages.pot`` only if its messages changed. Files whose
+    only change would be the POT-Creation-Date are not rewritten. Returns the files written."""
+    written = []
+    if pot.suffix == ".new":
+        final = pot.with_suffix("")
+        if _changed(pot.read_bytes(), final):
+            pot.replace(final)
+            written.append(final)
+        else:
+            pot.unlink()
+        pot = final
     with pot.open("rb") as fh:
         template = read_po(fh)
-    written = []
     for po in sorted(translations_dir.glob("*/LC_MESSAGES/messages.po")):
         catalog = read_catalog(po)
         catalog.update(template, no_fuzzy_matching=True)
         buf = io.BytesIO()
         write_po(buf, catalog, width=76)
-        if buf.getvalue() != po.read_bytes():
+        if _changed(buf.getvalue(), po):
             po.write_bytes(buf.getvalue())
             written.append(po)
     return written
