@@ -3,7 +3,8 @@
 Errors are mapped to HTTP here and only here::
 
     missing/wrong x-reportal-origin     → 403 (only CloudFront knows the secret)
-    foreign Origin (allowed_origins)    → 403 page, input kept
+    foreign or unreadable Origin        → 403 page, input kept (only with allowed_origins;
+                                          "null" or no Origin is the no-referrer normal)
     InvalidReport                       → 400 page naming each field / JSON field codes
     EnvelopeTooLarge                    → 400 (retrying cannot help)
     EnvelopeError, QueueUnavailable     → 503 page "not received, try again", input kept
@@ -37,7 +38,7 @@ from reportal.submit.form import (FieldError, InvalidReport, QueueUnavailable, i
 from reportal.submit.metrics import Counters
 from reportal.submit.pages import load_site, render_form_page
 from reportal.submit.queue import send_envelope
-from reportal.submit.settings import Settings, origin_of
+from reportal.submit.settings import Settings, origin_allowed
 
 __all__ = ["make_handler"]
 
@@ -136,8 +137,7 @@ def make_handler(settings: Settings, sqs: Any, logger: Logger | None = None) -> 
         fields: Mapping[str, list[str]] = {}
         try:
             fields = kept["fields"] = parse_form(_raw_body(event), headers.get("content-type", ""))
-            origin = origin_of(headers.get("origin", ""))
-            if settings.allowed_origins and origin is not None and origin not in settings.allowed_origins:
+            if settings.allowed_origins and not origin_allowed(headers.get("origin", ""), settings.allowed_origins):
                 logger.warning("request refused", extra={"reason": "origin-refused"})
                 counters.rejected(["origin-refused"])
                 return answer(fields, [FieldError("origin", "origin-refused")], "invalid", 403, wants_json)
@@ -193,6 +193,8 @@ def make_handler(settings: Settings, sqs: Any, logger: Logger | None = None) -> 
 
     @app.not_found
     def not_found(exc: Exception) -> ResolverResponse:
+        if app.current_event.path == "/submit":  # a method no route names ("BREW")
+            return ResolverResponse(405, _TEXT, "Method not allowed", {**_NO_STORE, "Allow": "POST"})
         return ResolverResponse(404, _TEXT, "Not found", _NO_STORE)
 
     @app.exception_handler(Exception)

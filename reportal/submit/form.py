@@ -21,14 +21,18 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 from urllib.parse import parse_qs
 
-from reportal.submit.urls import MAX_URL_CHARS, UrlError, normalize_url, strip_space
+from reportal.submit.urls import MAX_URL_CHARS, UrlError, active_scheme, normalize_url, strip_space
 
 __all__ = [
-    "KINDS", "MAX_BODY_BYTES", "MAX_NOTES_CHARS", "MAX_URLS", "FieldError", "InvalidReport",
+    "KINDS", "MAX_BODY_BYTES", "MAX_NOTES_CHARS", "MAX_PARSE_BYTES", "MAX_URLS", "FieldError", "InvalidReport",
     "QueueUnavailable", "Report", "ReportError", "is_honeypot", "parse_form", "validate_report",
 ]
 
 MAX_BODY_BYTES = 64 * 1024
+# A form within every maxlength can be larger than the cap (10 URLs of 8,192 characters, each
+# non-ASCII character 9 bytes percent-encoded: about 860 KB): bodies up to this size are still
+# parsed so the 400 page gives back what was typed.
+MAX_PARSE_BYTES = 16 * MAX_BODY_BYTES
 MAX_URLS = 10
 MAX_NOTES_CHARS = 5000
 MAX_EMAIL_CHARS = 320  # RFC 3696 §3: 64 local + @ + 255 domain
@@ -36,6 +40,16 @@ KINDS = ("image", "video", "website", "other")
 FIELDS = ("portal", "lang", "url", "kind", "notes", "referrer", "email", "website")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MEDIA_TYPES = ("", "application/x-www-form-urlencoded", "application/json")
+# Read unchanged by every charset a form may declare; not by the escape
+# codecs (backslashes) or ASCII-incompatible ones (utf-16, EBCDIC).
+_ASCII_PROBE_TEXT = "Portal=BZ&url=a.example%2F%3Fq%3D1+x-_*~.\\u"
+_ASCII_PROBE = _ASCII_PROBE_TEXT.encode("ascii")
+# The hidden fields come first in the form (templates/report.html): read them from the start
+# of a body that cannot be parsed (urlencoded, text/plain or multipart), to answer in the
+# reporter's language.
+_RECOVER_BYTES = 4096
+_HIDDEN_PAIR = re.compile(r"(?:^|[&\r\n])(portal|lang)=([A-Za-z0-9_\-]{1,35})(?=[&\r\n]|$)")
+_HIDDEN_PART = re.compile(r'name="(portal|lang)"\r?\n\r?\n([A-Za-z0-9_\-]{1,35})\r?\n')
 
 
 @dataclass(frozen=True)
@@ -97,14 +111,20 @@ def _no_surrogates(value: str) -> str:
 
 
 def _charset(content_type: str) -> str:
-    """The ``charset`` parameter if Python knows it (a form may say ``windows-1252``), else UTF-8."""
+    """The ``charset`` parameter if it names an ASCII-compatible text encoding (a form may say
+    ``windows-1252``), else UTF-8. ``rot13``, ``base64``, ``zlib``… are codecs but not text
+    encodings, and ``utf-16`` cannot read an urlencoded body (ASCII bytes): both become UTF-8,
+    as WHATWG "get an output encoding" turns UTF-16 into UTF-8."""
     for param in content_type.split(";")[1:]:
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset":
             try:
-                return codecs.lookup(value.strip().strip('"')).name
-            except LookupError:
-                break
+                codec = codecs.lookup(value.strip().strip('"'))
+                readable = (codec._is_text_encoding and _ASCII_PROBE.decode(codec.name) == _ASCII_PROBE_TEXT
+                            and bool(b"\xe9".decode(codec.name, "replace")))  # idna cannot "replace"
+            except (LookupError, UnicodeError, ValueError):
+                readable = False
+            return codec.name if readable else "utf-8"
     return "utf-8"
 
 
@@ -132,9 +152,23 @@ def _parse_json(body: bytes) -> dict[str, list[str]]:
 
 
 def _parse_urlencoded(body: bytes, charset: str) -> dict[str, list[str]]:
-    parsed = parse_qs(body.decode(charset, "replace"), keep_blank_values=True, encoding=charset,
-                      errors="replace")
+    try:
+        parsed = parse_qs(body.decode(charset, "replace"), keep_blank_values=True, encoding=charset,
+                          errors="replace")
+    except (UnicodeError, LookupError, ValueError):  # a codec that cannot "replace" (idna, undefined)
+        parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, errors="replace")
     return {key: [_no_surrogates(v) for v in parsed[key]] for key in FIELDS if key in parsed}
+
+
+def _hidden_fields(body: bytes) -> dict[str, list[str]]:
+    """``portal`` and ``lang`` read from the first 4 KiB of a body that cannot be parsed
+    whole, as ``name=value`` pairs or multipart parts; {} if neither is found."""
+    start = body[:_RECOVER_BYTES].decode("latin-1")
+    found: dict[str, list[str]] = {}
+    for pattern in (_HIDDEN_PAIR, _HIDDEN_PART):
+        for name, value in pattern.findall(start):
+            found.setdefault(name, [value])
+    return found
 
 
 def parse_form(body: bytes, content_type: str) -> dict[str, list[str]]:
@@ -143,21 +177,23 @@ def parse_form(body: bytes, content_type: str) -> dict[str, list[str]]:
 
     Invalid UTF-8 becomes U+FFFD, never an error. Raises `InvalidReport` with field
     ``body`` and code ``body-too-large`` (over `MAX_BODY_BYTES` bytes, DESIGN.md; the fields
-    are still parsed, up to four times that, so the answer can give them back),
+    are still parsed, up to `MAX_PARSE_BYTES`, so the answer can give them back),
     ``body-type`` (neither form nor JSON) or ``body-invalid`` (JSON that is not an object);
-    ``field-type`` for a JSON value that is neither a string nor a list of strings.
+    ``field-type`` for a JSON value that is neither a string nor a list of strings. When
+    the body is not parsed (another type, or over `MAX_PARSE_BYTES`), the error carries the
+    ``portal`` and ``lang`` read from its start, so the answer is in the reporter's language.
     """
     media = content_type.split(";")[0].strip().lower()
     if media not in _MEDIA_TYPES:
-        raise InvalidReport([FieldError("body", "body-type")])
+        raise InvalidReport([FieldError("body", "body-type")], _hidden_fields(body))
     too_large = len(body) > MAX_BODY_BYTES
-    if too_large and len(body) > 4 * MAX_BODY_BYTES:
-        raise InvalidReport([FieldError("body", "body-too-large")])
+    if too_large and len(body) > MAX_PARSE_BYTES:
+        raise InvalidReport([FieldError("body", "body-too-large")], _hidden_fields(body))
     try:
         fields = _parse_json(body) if media == "application/json" else _parse_urlencoded(body, _charset(content_type))
     except InvalidReport as exc:
         if too_large:
-            raise InvalidReport([FieldError("body", "body-too-large")]) from None
+            raise InvalidReport([FieldError("body", "body-too-large")], exc.fields) from None
         raise exc from None
     if too_large:
         raise InvalidReport([FieldError("body", "body-too-large")], fields)
@@ -200,20 +236,17 @@ def _validate_urls(fields: Mapping[str, list[str]], errors: list[FieldError]) ->
 
 
 def _validate_referrer(value: str, errors: list[FieldError]) -> str | None:
-    """The normalized address, or the text as typed when it is no address ("a chat group"):
-    only an active scheme or an over-long value is refused."""
+    """The referrer as typed, trimmed, never rewritten: an address or text ("Telegram:
+    @channel", "a chat group"). Only an active scheme (`active_scheme`) or more than
+    `MAX_URL_CHARS` code points is refused."""
     referrer = strip_space(value) or None
     if referrer is None:
         return None
-    if len(value) > MAX_URL_CHARS:
+    if len(referrer) > MAX_URL_CHARS:
         errors.append(FieldError("referrer", "url-too-long"))
-        return None
-    try:
-        return normalize_url(referrer).normalized
-    except UrlError as exc:
-        if exc.code == "url-scheme":
-            errors.append(FieldError("referrer", exc.code))
-        return referrer
+    elif active_scheme(referrer):
+        errors.append(FieldError("referrer", "url-scheme"))
+    return referrer
 
 
 def _validate_email(value: str, errors: list[FieldError]) -> str | None:

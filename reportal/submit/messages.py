@@ -25,7 +25,7 @@ MESSAGES: dict[str, str] = {
     "email-too-long": N_("An email address can be at most %(max)s characters long."),
     "portal-unknown": N_("This reporting portal does not exist."),
     "lang-unknown": N_("This language is not offered on this portal."),
-    "body-too-large": N_("Your report is too long to send. Please shorten your notes."),
+    "body-too-large": N_("Your report is too long to send. Please shorten it, or send some of the web addresses in a second report."),
     "body-invalid": N_("We could not read the form. Please try again."),
     "field-type": N_("We could not read the form. Please try again."),
     "body-type": N_("We could not read the form. Please try again."),

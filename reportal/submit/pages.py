@@ -23,9 +23,18 @@ _LIMITS = {"url-too-long": MAX_URL_CHARS, "url-too-many": MAX_URLS, "notes-too-l
 _FALLBACK = ("<!doctype html><html lang=\"en\" dir=\"ltr\"><head><meta charset=\"utf-8\">"
              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
              "<meta name=\"referrer\" content=\"no-referrer\"><title>Reporting portal</title></head>"
-             "<body><main><h1>This reporting portal does not exist</h1>"
-             "<p>Your report was not sent. <a href=\"/\">Choose your country</a> and send it again "
-             "from its reporting page.</p>{typed}</main></body></html>")
+             "<body><main><h1>{title}</h1><p>{text}</p>{typed}</main></body></html>")
+_SEND_AGAIN = "<a href=\"/\">Choose your country</a> and send it again from its reporting page."
+# Shown without a portal, hence in English (the hotline's default): title, then what to do.
+_FALLBACK_TEXTS = {
+    "unavailable": ("Your report was not received",
+                    "Please go back and try again, or <a href=\"/\">choose your country</a> and send it "
+                    "from its reporting page."),
+    "portal-unknown": ("This reporting portal does not exist", "Your report was not sent. " + _SEND_AGAIN),
+    "body-too-large": ("Your report was not sent", html.escape(MESSAGES["body-too-large"]) + " " + _SEND_AGAIN),
+    "origin-refused": ("Your report was not sent", html.escape(MESSAGES["origin-refused"])),
+    "unreadable": ("We could not read the form", "Your report was not sent. " + _SEND_AGAIN),
+}
 
 
 def load_site(data_dir: Path) -> dict[str, Any]:
@@ -57,14 +66,29 @@ def _values(fields: Mapping[str, list[str]]) -> dict[str, Any]:
             "email": one("email")}
 
 
-def _fallback(fields: Mapping[str, list[str]]) -> str:
-    """The unknown-portal page (English, the hotline's default): what was typed, to copy."""
+def _fallback_case(errors: list[FieldError], status: str) -> str:
+    """Which `_FALLBACK_TEXTS` entry tells the truth: the body's problem before the portal's."""
+    codes = [e.code for e in errors]
+    if status == "unavailable":
+        return "unavailable"
+    for code in ("body-too-large", "origin-refused"):
+        if code in codes:
+            return code
+    if any(e.field == "body" for e in errors) or "field-type" in codes:
+        return "unreadable"
+    return "portal-unknown"
+
+
+def _fallback(fields: Mapping[str, list[str]], errors: list[FieldError], status: str) -> str:
+    """The page for a report whose portal is unknown (English, the hotline's default): what
+    went wrong, and what was typed, to copy."""
+    title, text = _FALLBACK_TEXTS[_fallback_case(errors, status)]
     typed = [v for name in ("url", "notes", "referrer") for v in fields.get(name, []) if v.strip()]
-    if not typed:
-        return _FALLBACK.format(typed="")
-    text = html.escape("\n".join(typed))
-    return _FALLBACK.format(typed=f"<label for=\"typed\">What you typed</label>"
-                                  f"<textarea id=\"typed\" readonly rows=\"6\" dir=\"auto\">{text}</textarea>")
+    box = ""
+    if typed:
+        box = (f"<label for=\"typed\">What you typed</label>"
+               f"<textarea id=\"typed\" readonly rows=\"6\" dir=\"auto\">{html.escape(chr(10).join(typed))}</textarea>")
+    return _FALLBACK.format(title=title, text=text, typed=box)
 
 
 def _with_limit(text: str, source: str, limit: int, locale: str) -> str:
@@ -94,10 +118,11 @@ def render_form_page(site: Mapping[str, Any], data_dir: Path, fields: Mapping[st
                      errors: list[FieldError], status: str) -> str:
     """The report page for the reporter's portal and language (its default language if the
     language is unknown), listing `errors` and holding what they typed. `status` is "invalid"
-    or "unavailable". An unknown portal gets a short page pointing to the portal list."""
+    or "unavailable". An unknown portal gets a short English page saying what went wrong and
+    pointing to the portal list."""
     portal = (fields.get("portal") or [""])[0]
     if portal not in site:
-        return _fallback(fields)
+        return _fallback(fields, errors, status)
     lang = (fields.get("lang") or [""])[0]
     if lang not in site[portal]["languages"]:
         lang = site[portal]["languages"][0]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
-__all__ = ["ENV_NAMES", "Settings", "SettingsError", "origin_of"]
+__all__ = ["ENV_NAMES", "Settings", "SettingsError", "origin_allowed", "origin_of"]
 
 # The names infra/backend.yaml passes to the function; a test pins that the two agree.
 ENV_NAMES = {
@@ -45,14 +45,25 @@ def origin_of(value: str) -> str | None:
     return f"{parts.scheme.lower()}://{parts.hostname.lower()}{suffix}"
 
 
+def origin_allowed(header: str, allowed: frozenset[str]) -> bool:
+    """True if an ``Origin`` header value may post a report: absent (empty), ``null`` (the
+    portals' no-referrer policy; RFC 6454 §7.3, Fetch "serializing a request origin"), or an
+    origin in `allowed`. A foreign origin, a list (``null, https://evil.example``), a bad
+    port or another scheme (``chrome-extension://…``) is not."""
+    value = header.strip()
+    if value in ("", "null"):
+        return True
+    return origin_of(value) in allowed
+
+
 @dataclass(frozen=True)
 class Settings:
     """`queue_url`: SQS queue; `recipients`: age recipients (comma or whitespace separated);
     `data_dir`: what `reportal build` wrote for the function (``site.json``, templates,
     catalogs); `origin_secret`: if set, every request must carry it in header
     ``x-reportal-origin`` (CloudFront adds it, DESIGN.md "Infrastructure");
-    `allowed_origins`: if set, a request whose ``Origin`` parses as another origin is
-    refused (``Origin: null`` or none is always accepted: portals send no referrer);
+    `allowed_origins`: if set, a request whose ``Origin`` is neither ``null``, absent nor
+    one of these is refused (`origin_allowed`; portals send no referrer);
     `service`, `metrics_namespace`: Powertools names for logs and EMF metrics."""
 
     queue_url: str

@@ -113,6 +113,25 @@ def test_unknown_language_is_400_in_the_portals_default_language(handler) -> Non
     assert '<input type="hidden" name="lang" value="en">' in answer["body"]
 
 
+@pytest.mark.parametrize("typed", ["Telegram: @channelname", "WhatsApp group: Friends 2024", "Note: from a friend",
+                                   "@channelname", "example.org/x"])
+def test_an_honest_referrer_is_accepted_and_stored_as_typed(handler, sqs, queue_url, identity_file,
+                                                            typed: str) -> None:
+    assert handler(form_event(_fields(referrer=f" {typed} ")), None)["statusCode"] == 303
+    assert queued_reports(sqs, queue_url, identity_file)[0]["referrer"] == typed
+
+
+@pytest.mark.parametrize(("typed", "code"), [
+    ("javascript&colon;alert(1)", "url-scheme"), ("javascript&#58;alert(1)", "url-scheme"),
+    ("javascript&#x3A;alert(1)", "url-scheme"), ("@SUM(1+1)", "url-invalid"), ("-", "url-invalid"), ("a", "url-invalid")])
+def test_urls_that_are_no_web_address_are_refused(handler, sqs, queue_url, identity_file, typed: str,
+                                                  code: str) -> None:
+    answer = handler(_json_event({"portal": "bz", "lang": "en", "url": typed}), None)
+    assert answer["statusCode"] == 400
+    assert json.loads(answer["body"]) == {"errors": [{"field": "url", "code": code}]}
+    assert queued_reports(sqs, queue_url, identity_file) == []
+
+
 def test_unknown_portal_is_400_in_english_with_what_was_typed(handler) -> None:
     answer = handler(form_event([("portal", "zz"), ("lang", "en"), ("url", "a.example/<b>")]), None)
     assert answer["statusCode"] == 400
@@ -127,6 +146,73 @@ def test_body_over_64_kib_is_400_with_input_kept(handler) -> None:
     assert answer["statusCode"] == 400
     assert "Your report is too long to send" in answer["body"]
     assert 'value="https://example.com/page"' in answer["body"]
+
+
+def test_many_long_urls_over_the_cap_get_a_message_true_for_them(handler, sqs, queue_url, identity_file) -> None:
+    # GIVEN 8 URLs of 8,192 characters and no notes (over the 64 KiB body cap)
+    urls = [f"example.com/{i}/" + "a" * (8192 - 15) for i in range(8)]
+    answer = handler(form_event([("portal", "bz"), ("lang", "en")] + [("url", u) for u in urls]), None)
+    # THEN the page does not blame the notes, suggests a second report and gives every URL back
+    assert answer["statusCode"] == 400
+    assert ("Your report is too long to send. Please shorten it, or send some of the web addresses "
+            "in a second report.") in answer["body"]
+    assert "shorten your notes" not in answer["body"]
+    assert all(f'value="{u}"' in answer["body"] for u in urls)
+    assert queued_reports(sqs, queue_url, identity_file) == []
+    es = handler(form_event([("portal", "bz"), ("lang", "es")] + [("url", u) for u in urls]), None)
+    assert "o envíe algunas de las direcciones web en una segunda denuncia" in es["body"]
+
+
+@pytest.mark.parametrize("charset", ["rot13", "base64", "hex", "zlib", "utf-16", "idna", "undefined"])
+def test_a_bogus_charset_is_read_as_utf8_and_accepted(handler, sqs, queue_url, identity_file, charset: str) -> None:
+    event = form_event(_fields(notes="café"), headers={"content-type": f"application/x-www-form-urlencoded; "
+                                                                       f"charset={charset}"})
+    assert handler(event, None)["statusCode"] == 303
+    assert queued_reports(sqs, queue_url, identity_file)[0]["notes"] == "café"
+
+
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("text/plain", b"portal=bz\r\nlang=es\r\nurl=example.com\r\nnotes=mis notas\r\n"),
+    ("multipart/form-data; boundary=x", b'--x\r\nContent-Disposition: form-data; name="portal"\r\n\r\nbz\r\n'
+                                        b'--x\r\nContent-Disposition: form-data; name="lang"\r\n\r\nes\r\n--x--\r\n'),
+])
+def test_a_form_of_another_type_gets_a_400_in_the_reporters_language(handler, content_type: str, body: bytes) -> None:
+    answer = handler(form_event([], raw=body, headers={"content-type": content_type}), None)
+    assert answer["statusCode"] == 400
+    assert '<html lang="es"' in answer["body"] and "No pudimos leer el formulario." in answer["body"]
+    assert "does not exist" not in answer["body"]
+
+
+def test_a_body_too_large_to_parse_gets_a_400_in_the_reporters_language(handler) -> None:
+    body = b"portal=bz&lang=es&url=example.com&notes=" + b"n" * (1024 * 1024 + 1)
+    answer = handler(form_event([], raw=body), None)
+    assert answer["statusCode"] == 400
+    assert '<html lang="es"' in answer["body"] and "Su denuncia es demasiado larga para enviarla." in answer["body"]
+
+
+@pytest.mark.parametrize(("content_type", "body", "says"), [
+    ("text/plain", b"hello", "We could not read the form"),
+    ("application/x-www-form-urlencoded", b"url=example.com&notes=" + b"n" * (1024 * 1024 + 1),
+     "Your report is too long to send. Please shorten it"),
+])
+def test_without_a_portal_the_english_page_says_what_went_wrong(handler, content_type: str, body: bytes,
+                                                                says: str) -> None:
+    answer = handler(form_event([], raw=body, headers={"content-type": content_type}), None)
+    assert answer["statusCode"] == 400
+    assert says in answer["body"] and "does not exist" not in answer["body"]
+    assert '<a href="/">Choose your country</a>' in answer["body"]
+
+
+def test_an_unexpected_error_before_parsing_says_not_received_not_no_portal(handler, monkeypatch) -> None:
+    import reportal.submit.app as app
+
+    def crash(*args: Any) -> None:
+        raise LookupError("boom")
+
+    monkeypatch.setattr(app, "parse_form", crash)
+    answer = handler(form_event(_fields()), None)
+    assert answer["statusCode"] == 503
+    assert "Your report was not received" in answer["body"] and "does not exist" not in answer["body"]
 
 
 def test_honeypot_is_thanked_counted_and_nothing_sent(handler, sqs, queue_url, identity_file, capsys) -> None:
@@ -170,14 +256,21 @@ def test_origin_secret_header_is_required_when_configured(built, identity_file, 
     assert handler(form_event(_fields(), headers={"x-reportal-origin": "s3cr3t"}), None)["statusCode"] == 303
 
 
-def test_only_a_parseable_foreign_origin_is_refused(built, identity_file, sqs, queue_url) -> None:
+def test_only_null_no_origin_or_an_allowed_origin_may_post(built, identity_file, sqs, queue_url) -> None:
     handler = _handler_with({"allowed_origins": frozenset({"https://report.example"})}, built, identity_file,
                             sqs, queue_url)
-    for origin in ("null", "", "https://report.example", "https://REPORT.example:443", "garbage"):
+    for origin in ("null", "", "https://report.example", "https://REPORT.example:443"):
         assert handler(form_event(_fields(), headers={"origin": origin}), None)["statusCode"] == 303, origin
     refused = handler(form_event(_fields(notes="keep"), headers={"origin": "https://evil.example"}), None)
     assert refused["statusCode"] == 403
     assert "This form was sent from another website" in refused["body"] and ">keep</textarea>" in refused["body"]
+    # A list, a bad port, another scheme or garbage is no "null": refused, not taken for no origin.
+    for junk in ("null, https://evil.com", "https://evil.com:99999", "chrome-extension://abc", "garbage",
+                 "https://report.example:99999"):
+        assert handler(form_event(_fields(), headers={"origin": junk}), None)["statusCode"] == 403, junk
+    # Without allowed_origins nothing is refused for its Origin.
+    open_handler = _handler_with({}, built, identity_file, sqs, queue_url)
+    assert open_handler(form_event(_fields(), headers={"origin": "garbage"}), None)["statusCode"] == 303
 
 
 def test_queue_down_is_503_with_input_kept_and_nothing_acknowledged(built, identity_file) -> None:
@@ -234,9 +327,10 @@ def test_malformed_events_are_answered_not_raised(handler, event: dict[str, Any]
     assert handler(event, None)["statusCode"] == 400
 
 
-def test_other_methods_and_paths_are_4xx(handler) -> None:
+@pytest.mark.parametrize("method", ["GET", "BREW", "PROPFIND"])
+def test_other_methods_and_paths_are_4xx(handler, method: str) -> None:
     event = form_event(_fields())
-    event["requestContext"]["http"]["method"] = "GET"
+    event["requestContext"]["http"]["method"] = method
     answer = handler(event, None)
     assert (answer["statusCode"], answer["headers"]["Allow"]) == (405, "POST")
     event = form_event(_fields())

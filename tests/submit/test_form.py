@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from reportal.submit.form import MAX_BODY_BYTES, InvalidReport, parse_form, validate_report
+from reportal.submit.form import MAX_BODY_BYTES, MAX_PARSE_BYTES, InvalidReport, parse_form, validate_report
 
 SITE = {"bz": {"languages": ["en", "es"]}, "eg": {"languages": ["ar", "en"]}}
 FORM = "application/x-www-form-urlencoded"
@@ -62,10 +62,28 @@ def test_every_bad_field_is_reported_at_once_in_form_order() -> None:
                               ("referrer", "url-scheme"), ("email", "email-invalid")]
 
 
-def test_a_referrer_that_is_no_address_is_kept_as_typed() -> None:
-    report = validate_report(_fields(referrer=["  a WhatsApp group  "]), SITE)
-    assert report.referrer == "a WhatsApp group"
-    assert validate_report(_fields(referrer=["example.org/x"]), SITE).referrer == "https://example.org/x"
+@pytest.mark.parametrize("typed", [
+    "a WhatsApp group", "Telegram: @channelname", "WhatsApp group: Friends 2024", "Note: from a friend",
+    "@channelname", "example.org/x", "hxxps://bad[.]example/", "Data: from a friend",
+])
+def test_a_referrer_is_kept_exactly_as_typed_only_trimmed(typed: str) -> None:
+    # GIVEN a referrer that is text or an address WHEN validated THEN it is stored as typed, never rewritten
+    assert validate_report(_fields(referrer=[f"  {typed}\u200b "]), SITE).referrer == typed
+
+
+@pytest.mark.parametrize("typed", ["javascript:alert(1)", "javascript&colon;alert(1)", "data:text/html,x",
+                                   " JAVA\tSCRIPT :x", "file:///etc/passwd"])
+def test_a_referrer_with_an_active_scheme_is_refused(typed: str) -> None:
+    with pytest.raises(InvalidReport) as caught:
+        validate_report(_fields(referrer=[typed]), SITE)
+    assert _codes(caught) == [("referrer", "url-scheme")]
+
+
+def test_an_over_long_referrer_is_refused_8192_accepted() -> None:
+    assert validate_report(_fields(referrer=["r" * 8192]), SITE).referrer == "r" * 8192
+    with pytest.raises(InvalidReport) as caught:
+        validate_report(_fields(referrer=["r" * 8193]), SITE)
+    assert _codes(caught) == [("referrer", "url-too-long")]
 
 
 def test_honeypot_is_flagged_not_refused() -> None:
@@ -81,6 +99,15 @@ def test_invalid_utf8_becomes_replacement_characters() -> None:
 def test_declared_charset_is_honoured() -> None:
     fields = parse_form(b"notes=caf%E9&url=a.example", FORM + "; charset=windows-1252")
     assert fields["notes"] == ["café"]
+
+
+@pytest.mark.parametrize("charset", ["rot13", "base64", "hex", "zlib", "bz2", "uu", "quopri", "utf-16", "utf-32",
+                                     "cp037", "idna", "undefined", "unicode_escape", "raw_unicode_escape", "bogus"])
+def test_a_charset_that_cannot_read_a_form_is_ignored_for_utf8(charset: str) -> None:
+    # GIVEN a codec that is no ASCII-compatible text encoding WHEN parsing THEN the body is read as UTF-8
+    body = b"portal=bz&lang=en&url=a.example&notes=caf%C3%A9+%5Cu0041"
+    assert parse_form(body, f"{FORM}; charset={charset}") == {
+        "portal": ["bz"], "lang": ["en"], "url": ["a.example"], "notes": ["café \\u0041"]}
 
 
 def test_json_lone_surrogate_becomes_replacement_character() -> None:
@@ -123,3 +150,38 @@ def test_other_media_types_are_refused() -> None:
         parse_form(b"--x\r\n", "multipart/form-data; boundary=x")
     assert _codes(caught) == [("body", "body-type")]
     assert parse_form(b"url=a.example", "") == {"url": ["a.example"]}  # no type: a plain form
+
+
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("text/plain", b"portal=bz\r\nlang=es\r\nurl=a.example\r\n"),
+    ("multipart/form-data; boundary=x", b'--x\r\nContent-Disposition: form-data; name="portal"\r\n\r\nbz\r\n'
+                                        b'--x\r\nContent-Disposition: form-data; name="lang"\r\n\r\nes\r\n--x--\r\n'),
+    ("application/xml", b"<portal>bz</portal>"),
+])
+def test_another_media_type_keeps_the_portal_and_language_it_names(content_type: str, body: bytes) -> None:
+    # GIVEN a body the function does not parse WHEN refused THEN portal and lang are read from its start
+    with pytest.raises(InvalidReport) as caught:
+        parse_form(body, content_type)
+    assert _codes(caught) == [("body", "body-type")]
+    expected = {} if content_type == "application/xml" else {"portal": ["bz"], "lang": ["es"]}
+    assert caught.value.fields == expected
+
+
+def test_a_body_too_large_to_parse_keeps_the_portal_and_language() -> None:
+    body = b"portal=bz&lang=es&url=a.example&notes=" + b"n" * MAX_PARSE_BYTES
+    with pytest.raises(InvalidReport) as caught:
+        parse_form(body, FORM)
+    assert _codes(caught) == [("body", "body-too-large")]
+    assert caught.value.fields == {"portal": ["bz"], "lang": ["es"]}
+
+
+def test_a_form_within_every_maxlength_but_over_the_cap_is_given_back_whole() -> None:
+    # GIVEN 10 URLs of 8,192 non-ASCII characters (each 6 bytes percent-encoded): about 960 KB
+    urls = ["example.com/" + "é" * (8192 - 12) for _ in range(10)]
+    body = urlencode([("portal", "bz"), ("lang", "es")] + [("url", u) for u in urls]).encode()
+    assert MAX_BODY_BYTES < len(body) <= MAX_PARSE_BYTES
+    with pytest.raises(InvalidReport) as caught:
+        parse_form(body, FORM)
+    # THEN it is too large for the queue, but every URL comes back whole
+    assert _codes(caught) == [("body", "body-too-large")]
+    assert caught.value.fields["url"] == urls

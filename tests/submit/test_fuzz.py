@@ -86,9 +86,12 @@ _bodies = st.one_of(
                                "multipart/form-data; boundary=x", "application/json; charset=latin-1",
                                "application/x-www-form-urlencoded; charset=bogus"]), st.binary(max_size=300)),
     st.integers(60_000, 300_000).map(lambda n: ("application/x-www-form-urlencoded", b"portal=bz&url=a.b&notes=" + b"n" * n)),
+    st.tuples(st.sampled_from(["rot13", "base64", "zlib", "idna", "undefined", "utf-16", "windows-1252", "unicode_escape"]),
+              _reports).map(lambda c: (f"application/x-www-form-urlencoded; charset={c[0]}", _urlencode(_report_pairs(c[1])))),
 )
 _headers = st.fixed_dictionaries({}, optional={
-    "origin": st.sampled_from(["null", "", "https://report.example", "https://evil.example", "garbage", "http://[::1"]),
+    "origin": st.sampled_from(["null", "", "https://report.example", "https://evil.example", "garbage", "http://[::1",
+                               "null, https://evil.example", "https://report.example:99999", "chrome-extension://abc"]),
     "x-reportal-origin": _text, "user-agent": _text, "x-forwarded-for": _text, "cookie": _text,
 })
 
@@ -136,10 +139,19 @@ def test_hypothesis_events_never_get_a_server_error(stub_handler: tuple[Any, Stu
     assert len(queue.sent) > HYPOTHESIS_REQUESTS // 10  # and sealed many reports
 
 
+def _on_a_host(url: Any) -> Any:
+    """A generated address as the path of a real host ("ic" alone names no host a browser can open)."""
+    if isinstance(url, list):
+        return [_on_a_host(u) for u in url]
+    return f"example.com/{url}" if isinstance(url, str) else url
+
+
 def _known_portal(drawn: tuple[Any, bool]) -> Any:
     case, known = drawn
     if known and isinstance(case.body, dict):
-        case.body = {**case.body, "portal": "bz", "lang": "es"}
+        case.body = {**case.body, "portal": "bz", "lang": "es", "url": _on_a_host(case.body.get("url"))}
+        if case.headers and "Origin" in case.headers:  # a random Origin is foreign: refused (403)
+            case.headers["Origin"] = "null"
     return case
 
 
@@ -158,8 +170,9 @@ def test_schemathesis_requests_conform_and_never_get_a_server_error(stub_handler
     app = HandlerApp(handler)
     schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.yaml")
     operation = schema["/submit"]["POST"]
-    # Half the cases name a portal and language the fixture build has, so positive runs reach
-    # sealing and the 303 too (a random two-letter portal almost never exists).
+    # Half the cases name a portal and language the fixture build has, put their addresses on a
+    # host and send Origin: null, so positive runs reach sealing and the 303 too (a random
+    # two-letter portal almost never exists, a random word is no host, a random Origin is foreign).
     strategy = st.tuples(operation.as_strategy(generation_mode=GenerationMode(mode)), st.booleans()).map(_known_portal)
 
     @settings(RUN, max_examples=SCHEMATHESIS_REQUESTS[mode])
