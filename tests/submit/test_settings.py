@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reportal.submit.settings import ENV_NAMES, Settings, SettingsError, origin_of
+from reportal.submit.settings import ENV_NAMES, Settings, SettingsError, origin_allowed, origin_of
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
@@ -51,6 +51,15 @@ def test_a_complete_environment_is_read(built: dict[str, Path]) -> None:
 ])
 def test_origin_serialization(value: str, origin: str | None) -> None:
     assert origin_of(value) == origin
+
+
+@pytest.mark.parametrize(("header", "allowed"), [
+    ("", True), ("null", True), (" null ", True), ("https://report.example", True), ("https://REPORT.example:443", True),
+    ("https://evil.example", False), ("null, https://evil.example", False), ("https://report.example:99999", False),
+    ("chrome-extension://abc", False), ("garbage", False), ("NULL", False), ("http://report.example", False),
+])
+def test_only_null_absent_or_an_allowed_origin_may_post(header: str, allowed: bool) -> None:
+    assert origin_allowed(header, frozenset({"https://report.example"})) is allowed
 
 
 def test_backend_template_passes_exactly_the_settings_names() -> None:
