@@ -123,6 +123,8 @@ def _schema_problems(data: dict[str, Any], source: Locator) -> tuple[Portal | No
         for err in exc.errors():
             path = tuple(part for part in err["loc"] if part != "[key]")
             _, doc, _ = source.locate(path)
+            if any(p.path == path for p in doc.problems):
+                continue  # the loader already said what is wrong here (a tag, a control character)
             problems.append(source.problem(path, schema_message(Portal, err, path, doc)))
         return None, problems
 

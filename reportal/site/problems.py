@@ -7,6 +7,7 @@ YAML traps recorded while loading ("write "NO" in quotes") and the closest valid
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from inspect import isclass
 from types import UnionType
@@ -34,6 +35,10 @@ class ConfigProblem:
     message: str
     severity: Literal["error", "warning"] = "error"
 
+    def __post_init__(self) -> None:
+        # One problem, one line: a message quoting a library's multi-line text is joined.
+        object.__setattr__(self, "message", re.sub(r"[ \t]*[\r\n]+[ \t]*", " ", self.message))
+
     def __str__(self) -> str:
         label = "warning: " if self.severity == "warning" else ""
         return f"{self.file}:{self.line}: {self.key}: {label}{self.message}"
@@ -48,9 +53,12 @@ class ConfigError(Exception):
 
 
 def key_text(path: KeyPath) -> str:
+    """`path` as written in a message: ``help[0].label.en``; a key that is not printable text
+    (a control or bidi character, which the loader reports) is shown quoted and escaped (repr)."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        shown = part if isinstance(part, int) or part.isprintable() else repr(part)
+        text += f"[{shown}]" if isinstance(part, int) else (f".{shown}" if text else str(shown))
     return text or "-"
 
 

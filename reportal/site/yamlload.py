@@ -8,29 +8,47 @@ it build Python objects directly, `load_yaml` walks the tree itself so that it c
   (`NO` → false, `10:00` → 600, `1.10` → 1.1, `2024-01-01` → a date, `0777` → 511, `~` → null),
   so the schema check can say "quote it" wherever a string was expected;
 - report duplicate keys with both lines (PyYAML silently keeps the last one), and mapping keys
-  that YAML reads as something other than text (`no:` is the boolean false, not Norwegian).
+  that YAML reads as something other than text (`no:` is the boolean false, not Norwegian);
+- refuse what a portal file never needs and what would hide a mistake: explicit tags other than
+  `!!str` (`!!binary`, `!!python/…`), merge keys (`<<`), text holding control or bidi characters
+  (`rules.text_problem`), and nesting deeper than `MAX_DEPTH` (checked on the event stream before
+  composing, since composing recurses: PyYAML's in Python, libyaml's in C, which crashed the
+  process at about 100,000 levels);
+- say in plain words what PyYAML's messages leave unclear (a tab indenting, a character YAML
+  does not allow), always on one line.
 
 Paths are tuples of mapping keys (str) and sequence indexes (int), as pydantic's error `loc`.
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.events import CollectionEndEvent, CollectionStartEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-__all__ = ["KeyPath", "Trap", "YamlDocument", "YamlProblem", "load_yaml"]
+from reportal.site.rules import text_problem
+
+__all__ = ["MAX_DEPTH", "MAX_NODES", "KeyPath", "Trap", "YamlDocument", "YamlProblem", "load_yaml"]
 
 KeyPath = tuple[str | int, ...]
-_STR_TAG = "tag:yaml.org,2002:str"
+_YAML_TAG = "tag:yaml.org,2002:"
+_STR_TAG = _YAML_TAG + "str"
+_MERGE_TAG = _YAML_TAG + "merge"
+_COLLECTION_TAG = {MappingNode: _YAML_TAG + "map", SequenceNode: _YAML_TAG + "seq"}
 # libyaml's parser when PyYAML was built with it (about 6× faster), else the pure-Python one; both
 # compose the same nodes with the same marks and use SafeLoader's resolver and constructors.
 # A plain scalar's style is None in one and "" in the other: test it with `not style`.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Aliases can make a small file expand enormously ("billion laughs"); no portal needs this many.
 MAX_NODES = 100_000
+# Mappings and lists inside one another; a portal file needs four (help → [0] → label → en).
+MAX_DEPTH = 32
+_TOO_DEEP = (f"nested too deeply (more than {MAX_DEPTH} levels of mappings and lists); "
+             f"a portal file needs at most four")
 
 
 @dataclass(frozen=True)
@@ -109,8 +127,14 @@ class _Walker:
         if id(node) in self.open or self.count > MAX_NODES:
             self.doc.problems.append(YamlProblem(path, line, "aliases expand without end here"))
             raise _Abort
+        if len(path) > MAX_DEPTH:  # only aliases get here: the event check bounds what is written
+            self.doc.problems.append(YamlProblem(path, line, _TOO_DEEP))
+            raise _Abort
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
+        if node.tag != _COLLECTION_TAG[type(node)]:
+            self.doc.problems.append(YamlProblem(path, line, _tag_message(node.tag, "a mapping or list takes none")))
+            return None
         self.open.add(id(node))
         try:
             if isinstance(node, MappingNode):
@@ -119,14 +143,25 @@ class _Walker:
         finally:
             self.open.discard(id(node))
 
+    def _implicit_tag(self, node: ScalarNode) -> str:
+        """The tag YAML gives a scalar when none is written: any other tag was written explicitly."""
+        return self.loader.resolve(ScalarNode, node.value, (True, False)) if not node.style else _STR_TAG
+
     def _scalar(self, node: Node, path: KeyPath) -> Any:
+        if node.tag not in (_STR_TAG, self._implicit_tag(node)):
+            self.doc.problems.append(YamlProblem(path, node.start_mark.line + 1, _tag_message(node.tag)))
+            return None
         try:
             value = self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             problem = getattr(exc, "problem", None) or str(exc)
             self.doc.problems.append(YamlProblem(path, node.start_mark.line + 1, problem))
             return None
-        if isinstance(node, ScalarNode) and not node.style and node.tag != _STR_TAG:
+        if isinstance(value, str):
+            problem = text_problem(value)
+            if problem:
+                self.doc.problems.append(YamlProblem(path, node.start_mark.line + 1, problem))
+        elif not node.style and node.tag != _STR_TAG:
             self.doc.traps[path] = Trap(node.value, _reading(node.value, value))
         return value
 
@@ -139,9 +174,17 @@ class _Walker:
                 self.doc.problems.append(YamlProblem(path, line, "a key must be plain text"))
                 continue
             key = key_node.value
-            if not key_node.style and key_node.tag != _STR_TAG:
+            if key_node.tag == _MERGE_TAG:
+                self.doc.problems.append(YamlProblem(path, line, "merge keys (<<) are not supported; "
+                                                                 "write the keys out in full"))
+                continue
+            if key_node.tag not in (_STR_TAG, self._implicit_tag(key_node)):
+                self.doc.problems.append(YamlProblem(path + (key,), line, _tag_message(key_node.tag)))
+            elif key_node.tag != _STR_TAG:
                 trap = Trap(key, _reading(key, self.loader.construct_object(key_node)))
                 self.doc.problems.append(YamlProblem(path + (key,), line, trap.message))
+            elif text_problem(key):
+                self.doc.problems.append(YamlProblem(path + (key,), line, f"the key {text_problem(key)}"))
             if key in first_line:
                 self.doc.problems.append(YamlProblem(
                     path + (key,), line,
@@ -153,29 +196,84 @@ class _Walker:
         return out
 
 
+def _tag_message(tag: str, rule: str = "only !!str may be written, to read a value as text") -> str:
+    shown = "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
+    return f"the tag {shown!r} is not supported; remove it ({rule})"
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
+    """The 1-based line and a plain message for a scanner or parser error."""
+    mark = exc.problem_mark or exc.context_mark
+    if mark is None:
+        return 1, _one_line(str(exc))
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    if re.search(r"\btab\b", exc.problem or "") or line[mark.column:mark.column + 1] == "\t":
+        return mark.line + 1, "tabs cannot indent YAML; use spaces"
+    return mark.line + 1, _one_line(" ".join(part for part in (exc.context, exc.problem) if part) or str(exc))
+
+
+def _deeper_than(text: str, limit: int) -> int | None:
+    """The 1-based line where mappings and lists first nest more than `limit` deep, or None.
+
+    Reads the event stream, which libyaml and PyYAML produce without recursion, so a file of
+    100,000 `[` costs microseconds here instead of crashing the composer."""
+    loader = _Loader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > limit:
+                    return event.start_mark.line + 1
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
+    return None
+
+
 def load_yaml(text: str) -> YamlDocument:
     """Read one YAML document (safe tags only) keeping lines; never raises on bad input.
 
     A syntax error gives one `YamlProblem` at its line and `data` None; every other mistake is
     collected so that all of them are reported in one run. Mapping keys are always strings.
+    Every message is one line.
     """
     doc = YamlDocument(data=None)
-    loader = _Loader(text)
+    loader = None
     try:
+        deep_line = _deeper_than(text, MAX_DEPTH)
+        if deep_line is not None:
+            doc.problems.append(YamlProblem((), deep_line, _TOO_DEEP))
+            raise _Abort
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is not None:
             doc.data = _Walker(loader, doc).value(node, ())
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow anywhere in a file
+        doc.problems.append(YamlProblem((), text.count("\n", 0, exc.position) + 1,
+                                        f"holds the character U+{exc.character:04X}, which YAML does not "
+                                        f"allow in a file; remove it"))
+        doc.data = None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = " ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
-        doc.problems.append(YamlProblem((), mark.line + 1 if mark else 1, message))
+        doc.problems.append(YamlProblem((), *_syntax_message(exc, text)))
         doc.data = None
     except yaml.YAMLError as exc:
-        doc.problems.append(YamlProblem((), 1, str(exc)))
+        doc.problems.append(YamlProblem((), 1, _one_line(str(exc))))
+        doc.data = None
+    except RecursionError:  # a last resort: MAX_DEPTH keeps composing and walking far from the limit
+        doc.problems.append(YamlProblem((), 1, _TOO_DEEP))
         doc.data = None
     except _Abort:
         doc.data = None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     doc.lines.setdefault((), 1)
     return doc

@@ -21,7 +21,7 @@ def check(tmp_path: Path, text: str, name: str = "logos/p.svg") -> list[str]:
 
 def test_plain_svg_with_internal_references_is_accepted(tmp_path: Path) -> None:
     body = ('<defs><linearGradient id="g"/></defs><rect width="10" height="10" fill="url(#g)"/>'
-            '<use href="#g"/><style>rect { fill: url(#g) }</style>')
+            '<use href="#g"/><rect style="fill: url(\'#g\'); stroke: rgb(0, 0, 0); font-family: \'A B\'"/>')
     assert check(tmp_path, SVG.format(body)) == []
 
 
@@ -31,14 +31,60 @@ def test_plain_svg_with_internal_references_is_accepted(tmp_path: Path) -> None:
     ('<image href="https://tracker.example/x.png"/>',
      "refers to 'https://tracker.example/x.png' from <image>; only #fragments may be used"),
     ('<rect style="fill: url(https://x.example/p)"/>', "loads something through url() in style= on <rect>"),
-    ("<style>@import 'https://x.example/a.css';</style>",
-     "has a <style> that loads something; a logo may not load anything"),
-    ('<foreignObject><div xmlns="http://www.w3.org/1999/xhtml"/></foreignObject>',
-     "contains <foreignObject>, which a logo may not"),
+    ("<style>rect { fill: red }</style>", "has a <style> element; a logo may not use style sheets: export "
+     "it as plain SVG with presentation attributes (fill=, stroke=)"),
+    ('<foreignObject/>', "contains <foreignObject>, which a logo may not"),
+    ('<img xmlns="http://www.w3.org/1999/xhtml" src="https://x.example/t.png"/>',
+     "contains HTML (<img>), which a logo may not"),
     ('<a href="#x"><set attributeName="href" to="javascript:alert(1)"/></a>', "contains <set>, which a logo may not"),
 ])
 def test_unsafe_svg_is_refused(tmp_path: Path, body: str, message: str) -> None:
     assert check(tmp_path, SVG.format(body)) == [f"'logos/p.svg' {message}"]
+
+
+@pytest.mark.parametrize("attribute,found", [
+    ('style="background: u\\72l(https://evil.example/x)"', "a backslash (a CSS escape)"),
+    ('style="mask-image: image-set(\'https://evil.example/x.png\' 1x)"',
+     "a quoted string in a CSS function, such as image-set(\"…\")"),
+    ('mask="image-set(url(#m) 1x, &quot;https://evil.example/x&quot; 2x)"',
+     "a quoted string in a CSS function, such as image-set(\"…\")"),
+    ('style="fill: uRl(#g x)"', "url() to something other than #id"),
+    ('style="font-family: \')\'; mask: image-set(/*)*/\'https://evil.example/x.png\')"',
+     "a quoted string in a CSS function, such as image-set(\"…\")"),
+    ('fill="&#92;75rl(https://evil.example/)"', "a backslash (a CSS escape)"),
+])
+def test_css_that_could_load_something_is_refused_however_spelled(tmp_path: Path, attribute: str,
+                                                                   found: str) -> None:
+    name = attribute.split("=")[0]
+    assert check(tmp_path, SVG.format(f"<rect {attribute}/>")) == [
+        f"'logos/p.svg' has {found} in {name}= on <rect>, with which CSS could load something; remove it"]
+
+
+@pytest.mark.parametrize("css", ['@\\69mport "https://evil.example/x.css";',
+                                 "rect { fill: u\\72l(https://e.example/x) }",
+                                 'rect { fill: image-set("https://evil.example/x.png" 1x) }'])
+def test_any_style_element_is_refused(tmp_path: Path, css: str) -> None:
+    [problem] = check(tmp_path, SVG.format(f"<style>{css}</style>"))
+    assert problem.startswith("'logos/p.svg' has a <style> element; a logo may not use style sheets")
+
+
+def test_symbolic_link_out_of_sites_is_refused(tmp_path: Path) -> None:
+    # GIVEN a valid SVG outside sites/, and sites/logos/x.svg (or sites/logos itself) linking to it
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "x.svg").write_text(SVG.format("<rect/>"))
+    sites = tmp_path / "sites"
+    (sites / "logos").mkdir(parents=True)
+    (sites / "logos" / "x.svg").symlink_to(outside / "x.svg")
+    (sites / "dir").symlink_to(outside)
+    (sites / "logos" / "inside.svg").symlink_to(sites / "logos" / "real.svg")
+    (sites / "logos" / "real.svg").write_text(SVG.format("<rect/>"))
+    # THEN the links out are refused, a link within sites/ is fine
+    assert logo_problems(sites, "logos/x.svg") == [
+        f"'logos/x.svg' leads outside sites/ through a symbolic link (to '{outside}/x.svg'); copy the file into sites/"]
+    assert logo_problems(sites, "dir/x.svg") == [
+        f"'dir/x.svg' leads outside sites/ through a symbolic link (to '{outside}/x.svg'); copy the file into sites/"]
+    assert logo_problems(sites, "logos/inside.svg") == []
 
 
 def test_xlink_href_to_data_is_refused(tmp_path: Path) -> None:
