@@ -130,7 +130,7 @@ def render_form_page(site: Mapping[str, Any], data_dir: Path, fields: Mapping[st
     env, translations = _environment(data_dir, locale)
     shown = []
     for error in errors:
-        if error.field in ("portal", "lang"):
+        if error.field == "portal":  # an unknown portal gets the fallback page above
             continue
         text = translations.gettext(MESSAGES.get(error.code, MESSAGES["body-invalid"]))
         if error.code in _LIMITS:

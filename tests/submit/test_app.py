@@ -366,3 +366,13 @@ def test_an_envelope_too_large_for_the_queue_is_a_clear_400_not_a_503(handler, s
     assert answer["statusCode"] == 400
     assert json.loads(answer["body"]) == {"errors": [{"field": "body", "code": "body-too-large"}]}
     assert "Messages" not in sqs.receive_message(QueueUrl=queue_url)
+
+
+def test_an_unknown_language_is_explained_in_the_portals_default_language(handler) -> None:
+    # GIVEN a form naming a language the Belize portal does not offer
+    answer = handler(form_event([("portal", "bz"), ("lang", "fr"), ("url", "example.com/x")]), None)
+    # THEN the 400 page is the English (default) report page, saying why, with the input kept
+    assert answer["statusCode"] == 400
+    assert '<html lang="en"' in answer["body"]
+    assert "This language is not offered on this portal." in answer["body"]
+    assert 'value="example.com/x"' in answer["body"]
