@@ -1,5 +1,11 @@
 """Drain the queue: receive ▸ open ▸ check ▸ store (commit) ▸ delete. Never delete before commit.
 
+Several receiver threads (`reportal.inbox.receivers`) long-poll the queue into a small buffer;
+the calling thread, the only writer, opens and checks what they received and commits it to
+SQLite a few batches per transaction; only then are those messages handed to delete threads
+(DeleteMessageBatch). Queue round trips thus overlap with opening and committing, which is what
+bounds a sequential drain against a remote queue (docs/performance.md, "Inbox").
+
 SQS delivers each message at least once, so a report may arrive twice, or come back after a
 crash between commit and delete: the store skips ids it holds and the copy is deleted then.
 A message that cannot be opened or checked is left on the queue, never deleted: after the
@@ -8,20 +14,20 @@ It is counted (once per message per run) by reason; nothing of its content is pr
 """
 from __future__ import annotations
 
-import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from reportal.envelope import ENVELOPE_VERSION, EnvelopeError, check_plaintext, open_envelope
+from reportal.inbox.receivers import BATCH, LONG_POLL_SECONDS, Receivers
 from reportal.inbox.store import Store
 
-__all__ = ["BATCH", "LONG_POLL_SECONDS", "DrainStats", "Unopenable", "drain", "open_message"]
+__all__ = ["BATCH", "LONG_POLL_SECONDS", "RECEIVERS", "DrainStats", "Unopenable", "drain", "open_message"]
 
-BATCH = 10  # SQS ReceiveMessage / DeleteMessageBatch maximum entries per call
-LONG_POLL_SECONDS = 20  # SQS ReceiveMessage WaitTimeSeconds maximum
-_MAX_BACKOFF_SECONDS = 60.0
+RECEIVERS = 4  # receiver threads (and delete threads) by default
+_TAKE_SECONDS = 0.05  # how long the writer waits for a batch before looking at should_stop again
 
 
 @dataclass
@@ -86,71 +92,107 @@ def drain(sqs: Any, queue_url: str, identities: list, store: Store, once: bool =
           wait_seconds: int = LONG_POLL_SECONDS, stats: DrainStats | None = None,
           on_stored: Callable[[dict[str, Any]], None] | None = None,
           should_stop: Callable[[], bool] = lambda: False,
-          on_progress: Callable[[DrainStats], None] | None = None) -> DrainStats:
-    """Receive batches of 10 with long polling (`wait_seconds`, ≤ 20), store, then delete.
+          on_progress: Callable[[DrainStats], None] | None = None,
+          receivers: int = RECEIVERS) -> DrainStats:
+    """Receive batches of 10 on `receivers` threads with long polling (`wait_seconds`, ≤ 20),
+    store them in this thread (one transaction for what arrived meanwhile, up to `receivers`
+    batches), then delete them on as many delete threads. `store` is used only from the
+    calling thread (SQLite connections belong to their thread).
 
-    With `once`, stop when a receive brings nothing new (empty, or only messages already
-    counted as unopened in this run) and raise SQS errors; otherwise run until
-    `should_stop()` (checked after every receive) and retry SQS errors with backoff.
-    `on_stored` is called with each newly stored report after its commit; `on_progress`
-    with the stats after every batch. Raises `sqlite3.Error` (then nothing of that batch
-    was deleted, and it will be received again).
+    Received messages stay invisible on the queue for its VisibilityTimeout (60 s,
+    infra/backend.yaml) until deleted, so at most 50 × `receivers` are in flight: 10 per
+    receiver waiting to hand a batch over, 10 × `receivers` in the buffer, as many being
+    committed, and 20 × `receivers` committed and waiting for their delete (the writer waits
+    for deletes beyond that). For 4 receivers that is 200 messages, a fraction of a second of
+    work at the writer's ~1,600 reports/s (docs/performance.md).
+
+    With `once`, stop when every receiver has had a receive that brought nothing new (empty,
+    or only messages already counted as unopened in this run) and raise SQS errors; otherwise
+    run until `should_stop()` (checked at least every 50 ms) and retry SQS errors with backoff.
+    On return every delete asked for has been answered. `on_stored` is called with each newly
+    stored report after its commit; `on_progress` with the stats after every commit and once
+    at the end. Raises `sqlite3.Error` (then nothing of that transaction was deleted, and it
+    will be received again); on any exception, including `KeyboardInterrupt`, the receivers
+    stop and nothing not committed is deleted. Raises `ValueError` if `receivers` < 1.
     """
     stats = stats or DrainStats()
-    backoff = 1.0
-    while not should_stop():
-        try:
-            answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=BATCH,
-                                         WaitTimeSeconds=wait_seconds, MessageAttributeNames=["v"])
-        except (BotoCoreError, ClientError):
-            stats.queue_errors += 1
-            if once:
-                raise
-            time.sleep(backoff)
-            backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)
-            continue
-        backoff = 1.0
-        messages = answer.get("Messages", [])
-        stats.received += len(messages)
-        fresh = _handle_batch(sqs, queue_url, identities, store, messages, stats, once, on_stored)
-        if on_progress:
-            on_progress(stats)
-        if once and not fresh:
-            break
+    intake = Receivers(sqs, queue_url, receivers, wait_seconds, once,
+                       seen_poison=lambda message: message.get("MessageId") in stats._poison)
+    deleters = ThreadPoolExecutor(max_workers=receivers, thread_name_prefix="reportal-delete")
+    pending: list[tuple[Future, int]] = []
+    intake.start()
+    try:
+        while not should_stop():
+            items = intake.take(receivers, _TAKE_SECONDS)
+            if items is None:
+                break
+            messages: list[dict[str, Any]] = []
+            for item in items:
+                if isinstance(item, BaseException):
+                    if isinstance(item, (BotoCoreError, ClientError)):
+                        stats.queue_errors += 1
+                        if not once:
+                            continue
+                    raise item
+                messages.extend(item)
+            if messages:
+                stats.received += len(messages)
+                handles, new = _store(identities, store, messages, stats)  # committed on return
+                for start in range(0, len(handles), BATCH):
+                    chunk = handles[start:start + BATCH]
+                    pending.append((deleters.submit(_delete, sqs, queue_url, chunk), len(chunk)))
+                for report in new if on_stored else []:
+                    on_stored(report)  # type: ignore[misc]
+            _settle(pending, stats, once, keep=2 * receivers)
+            if messages and on_progress:
+                on_progress(stats)
+        intake.stop()
+        _settle(pending, stats, once, keep=0)
+    finally:
+        intake.stop()
+        deleters.shutdown(wait=False, cancel_futures=True)  # after an error: committed ones come back
+    if on_progress:
+        on_progress(stats)
     return stats
 
 
-def _handle_batch(sqs: Any, queue_url: str, identities: list, store: Store, messages: list[dict[str, Any]],
-                  stats: DrainStats, once: bool, on_stored: Callable[[dict[str, Any]], None] | None) -> bool:
-    """Open, store and delete one batch; return True if it held a message not seen as poison."""
-    reports, handles, fresh = [], [], False
+def _store(identities: list, store: Store, messages: list[dict[str, Any]],
+           stats: DrainStats) -> tuple[list[str], list[dict[str, Any]]]:
+    """Open and check `messages`, commit the reports in one transaction; count poison once per
+    message. Return the receipt handles that may now be deleted and the newly stored reports."""
+    reports, handles = [], []
     for message in messages:
         try:
             reports.append(open_message(message, identities))
             handles.append(message["ReceiptHandle"])
-            fresh = True
         except Unopenable as poison:
             if message["MessageId"] not in stats._poison:
                 stats._poison.add(message["MessageId"])
                 stats.unopened += 1
                 stats.reasons[poison.reason] = stats.reasons.get(poison.reason, 0) + 1
-                fresh = True
     if not reports:
-        return fresh
+        return [], []
     added = store.add_many(reports)  # committed here; only now may the messages go
     stats.stored += len(added.new)
     stats.grouped += sum(1 for r in added.new if r["duplicate_of"])
     stats.already += added.already
-    try:
-        stats.not_deleted += _delete(sqs, queue_url, handles)
-    except (BotoCoreError, ClientError):
-        stats.queue_errors += 1
-        stats.not_deleted += len(handles)  # stored; they come back and are recognized
-        if once:
-            raise
-    for report in added.new if on_stored else []:
-        on_stored(report)  # type: ignore[misc]
-    return fresh
+    return handles, added.new
+
+
+def _settle(pending: list[tuple[Future, int]], stats: DrainStats, once: bool, keep: int) -> None:
+    """Count the answered deletes of `pending`, oldest first, and remove them from it, waiting
+    for answers while more than `keep` remain (so committed messages do not pile up in flight
+    when deletes are slow). A failed call counts as a queue error and its messages as not
+    deleted (they are stored; they come back and are recognized); with `once` it is raised."""
+    while pending and (len(pending) > keep or pending[0][0].done()):
+        future, size = pending.pop(0)
+        try:
+            stats.not_deleted += future.result()
+        except (BotoCoreError, ClientError):
+            stats.queue_errors += 1
+            stats.not_deleted += size
+            if once:
+                raise
 
 
 def _delete(sqs: Any, queue_url: str, handles: list[str]) -> int:

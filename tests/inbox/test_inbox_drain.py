@@ -158,7 +158,7 @@ def test_batch_delete_failures_are_retried_or_counted_and_come_back(
         return real(**kw)
 
     monkeypatch.setattr(sqs, "delete_message_batch", flaky)
-    stats = _drain(sqs, queue_url, identity_file, store)
+    stats = _drain(sqs, queue_url, identity_file, store, receivers=1)  # one DeleteMessageBatch of 3
     assert calls == [["0", "1", "2"], ["0"]]
     assert (stats.stored, stats.not_deleted) == (3, 1)
     assert queue_counts(sqs, queue_url) == (0, 1)
@@ -188,19 +188,20 @@ def test_on_stored_runs_after_commit_and_queue_errors_are_retried(
     real, failures = sqs.receive_message, [1]
 
     def unreachable_once(**kw: Any) -> dict:
-        if failures:
-            failures.pop()
-            raise EndpointConnectionError(endpoint_url="http://queue.invalid")
-        return real(**kw)
+        try:
+            failures.pop()  # atomic: exactly one of the receiver threads fails
+        except IndexError:
+            return real(**kw)
+        raise EndpointConnectionError(endpoint_url="http://queue.invalid")
 
     monkeypatch.setattr(sqs, "receive_message", unreachable_once)
-    monkeypatch.setattr("reportal.inbox.drain.time.sleep", lambda seconds: None)
-    seen: list[tuple[int, str | None]] = []
+    seen: list[tuple[bool, str | None]] = []
     stats = drain(sqs, queue_url, load_identities(identity_file), store, once=False, wait_seconds=0,
-                  on_stored=lambda r: seen.append((store.count(), r["duplicate_of"])),
+                  on_stored=lambda r: seen.append((store.get(r["report_id"]) is not None, r["duplicate_of"])),
                   should_stop=lambda: len(seen) == 2)
     assert stats.queue_errors == 1 and stats.stored == 2 and stats.grouped == 1
-    assert seen[0] == (2, None) and seen[1][1] is not None  # both committed before the callbacks
+    assert seen[0] == (True, None) and seen[1][0] and seen[1][1] is not None  # committed before the callback
+    assert queue_counts(sqs, queue_url) == (0, 0)  # deletes answered before drain returned
 
 
 def test_once_mode_raises_queue_errors(sqs, identity_file, store) -> None:

@@ -1,0 +1,218 @@
+"""Drain with several receiver threads: they overlap, every delete follows the commit of its
+messages, stopping or failing in the middle deletes nothing uncommitted, `once` ends, and the
+number of messages in flight stays bounded. A fake SQS client records every call in order."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from reportal.envelope import load_identities, seal
+from reportal.inbox.drain import drain
+from reportal.inbox.store import Store
+from tests.inbox.conftest import make_report
+
+
+class FakeSQS:
+    """A thread-safe in-memory queue answering receive_message / delete_message_batch like SQS
+    (up to 10 visible messages per receive, each then in flight until deleted or, with
+    `visibility_zero`, visible again at once). `latency` seconds per call stand in for the
+    round trip. `log` holds ("receive", ids) and ("delete", ids) in the order they happened."""
+
+    def __init__(self, bodies: list[str], latency: float = 0.0, delete_latency: float = 0.0,
+                 visibility_zero: bool = False):
+        self.lock = threading.Lock()
+        self.messages = {f"m{i}": body for i, body in enumerate(bodies)}
+        self.visible = list(self.messages)
+        self.in_flight: set[str] = set()
+        self.latency, self.delete_latency, self.visibility_zero = latency, delete_latency, visibility_zero
+        self.log: list[tuple[str, list[str]]] = []
+        self.calls_now = self.max_calls_now = self.max_in_flight = 0
+
+    def _enter(self) -> None:
+        with self.lock:
+            self.calls_now += 1
+            self.max_calls_now = max(self.max_calls_now, self.calls_now)
+
+    def _leave(self) -> None:
+        with self.lock:
+            self.calls_now -= 1
+
+    def receive_message(self, QueueUrl: str, MaxNumberOfMessages: int, WaitTimeSeconds: int,
+                        MessageAttributeNames: list[str]) -> dict[str, Any]:
+        assert MaxNumberOfMessages == 10 and MessageAttributeNames == ["v"]
+        self._enter()
+        try:
+            time.sleep(self.latency)
+            with self.lock:
+                ids = self.visible[:MaxNumberOfMessages]
+                if not self.visibility_zero:
+                    del self.visible[:len(ids)]
+                    self.in_flight.update(ids)
+                    self.max_in_flight = max(self.max_in_flight, len(self.in_flight))
+                self.log.append(("receive", ids))
+                return {"Messages": [{"MessageId": i, "ReceiptHandle": f"rh-{i}", "Body": self.messages[i],
+                                      "MessageAttributes": {"v": {"StringValue": "1", "DataType": "String"}}}
+                                     for i in ids]}
+        finally:
+            self._leave()
+
+    def delete_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:
+        assert 1 <= len(Entries) <= 10
+        time.sleep(self.delete_latency)
+        with self.lock:
+            ids = [e["ReceiptHandle"].removeprefix("rh-") for e in Entries]
+            for i in ids:
+                self.in_flight.discard(i)
+                self.messages.pop(i, None)
+                if i in self.visible:
+                    self.visible.remove(i)
+            self.log.append(("delete", ids))
+        return {"Successful": [{"Id": e["Id"]} for e in Entries]}
+
+    def deleted(self) -> list[str]:
+        with self.lock:
+            return [i for kind, ids in self.log if kind == "delete" for i in ids]
+
+
+class RecordingStore(Store):
+    """A Store that logs each commit's report ids into `log` (shared with a FakeSQS) once
+    committed, and can fail or be interrupted before its `fail_at`-th commit."""
+
+    def __init__(self, path: Any, log: list, lock: threading.Lock, fail_at: int = 0,
+                 failure: BaseException | None = None, slow: float = 0.0):
+        super().__init__(path)
+        self.log, self.lock, self.fail_at, self.failure, self.slow = log, lock, fail_at, failure, slow
+        self.commits = 0
+        self.committed_ids: list[str] = []
+
+    def add_many(self, reports: Any) -> Any:
+        reports = list(reports)
+        self.commits += 1
+        if self.commits == self.fail_at:
+            raise self.failure  # type: ignore[misc]
+        time.sleep(self.slow)
+        added = super().add_many(reports)
+        with self.lock:
+            self.log.append(("commit", [r["report_id"] for r in reports]))
+        self.committed_ids.extend(r["report_id"] for r in reports)
+        return added
+
+
+def _setup(recipients: list, tmp_path: Any, count: int, **fake: Any) -> tuple[FakeSQS, dict[str, str], list]:
+    reports = [make_report(i) for i in range(count)]
+    sqs = FakeSQS([seal(r, recipients) for r in reports], **fake)
+    message_report = {f"m{i}": r["report_id"] for i, r in enumerate(reports)}
+    return sqs, message_report, reports
+
+
+def _assert_every_delete_follows_its_commit(sqs: FakeSQS, message_report: dict[str, str]) -> None:
+    committed: set[str] = set()
+    for kind, ids in sqs.log:
+        if kind == "commit":
+            committed.update(ids)
+        elif kind == "delete":
+            assert {message_report[i] for i in ids} <= committed, "a message was deleted before its commit"
+
+
+def _receivers_alive() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("reportal-receive")]
+
+
+def test_several_receivers_overlap_and_every_delete_follows_its_commit(identity_file, recipients, tmp_path) -> None:
+    sqs, message_report, reports = _setup(recipients, tmp_path, 300, latency=0.01, delete_latency=0.01)
+    store = RecordingStore(tmp_path / "inbox.sqlite", sqs.log, sqs.lock)
+
+    stats = drain(sqs, "q", load_identities(identity_file), store, once=True, wait_seconds=0, receivers=4)
+
+    assert (stats.received, stats.stored, stats.already, stats.not_deleted) == (300, 300, 0, 0)
+    assert sorted(store.committed_ids) == sorted(r["report_id"] for r in reports)
+    assert sorted(sqs.deleted()) == sorted(message_report)  # each exactly once
+    assert sqs.messages == {} and sqs.in_flight == set()
+    assert sqs.max_calls_now >= 2  # receives were in flight together
+    assert store.commits < 30  # several batches per transaction when they queued up
+    _assert_every_delete_follows_its_commit(sqs, message_report)
+    assert _receivers_alive() == []
+    store.close()
+
+
+def test_one_receiver_makes_one_receive_at_a_time(identity_file, recipients, tmp_path) -> None:
+    sqs, message_report, _ = _setup(recipients, tmp_path, 25, latency=0.005)
+    store = RecordingStore(tmp_path / "inbox.sqlite", sqs.log, sqs.lock)
+
+    stats = drain(sqs, "q", load_identities(identity_file), store, once=True, wait_seconds=0, receivers=1)
+
+    assert stats.stored == 25 and sqs.max_calls_now == 1
+    receives = [len(ids) for kind, ids in sqs.log if kind == "receive"]
+    assert receives == [10, 10, 5, 0]  # ended at its first empty receive
+    _assert_every_delete_follows_its_commit(sqs, message_report)
+    store.close()
+
+
+def test_stop_in_the_middle_deletes_only_what_was_committed(identity_file, recipients, tmp_path) -> None:
+    sqs, message_report, _ = _setup(recipients, tmp_path, 400, latency=0.005)
+    store = RecordingStore(tmp_path / "inbox.sqlite", sqs.log, sqs.lock)
+    stored: list[str] = []
+
+    stats = drain(sqs, "q", load_identities(identity_file), store, once=False, wait_seconds=0, receivers=4,
+                  on_stored=lambda r: stored.append(r["report_id"]), should_stop=lambda: len(stored) >= 50)
+
+    assert 50 <= stats.stored == store.count() < 400
+    deleted = {message_report[i] for i in sqs.deleted()}
+    assert deleted == set(store.committed_ids)  # every commit's deletes answered, nothing else deleted
+    assert len(sqs.messages) == 400 - stats.stored  # the rest is still on the queue (some in flight)
+    _assert_every_delete_follows_its_commit(sqs, message_report)
+    assert _receivers_alive() == []
+    store.close()
+
+
+@pytest.mark.parametrize("failure", [sqlite3.OperationalError("disk I/O error"), KeyboardInterrupt()],
+                         ids=["database-error", "ctrl-c"])
+def test_a_failed_or_interrupted_commit_deletes_nothing_of_it(identity_file, recipients, tmp_path, failure) -> None:
+    sqs, message_report, _ = _setup(recipients, tmp_path, 300, latency=0.005)
+    store = RecordingStore(tmp_path / "inbox.sqlite", sqs.log, sqs.lock, fail_at=3, failure=failure)
+
+    with pytest.raises(type(failure)):
+        drain(sqs, "q", load_identities(identity_file), store, once=True, wait_seconds=0, receivers=4)
+
+    time.sleep(0.2)  # let any delete still running finish before looking
+    deleted = {message_report[i] for i in sqs.deleted()}
+    assert deleted <= set(store.committed_ids) and store.count() == len(store.committed_ids) > 0
+    assert len(sqs.messages) == 300 - len(deleted)  # nothing uncommitted was deleted
+    _assert_every_delete_follows_its_commit(sqs, message_report)
+    assert _receivers_alive() == []
+    store.close()
+
+
+def test_once_ends_when_poison_keeps_coming_back(identity_file, recipients, tmp_path) -> None:
+    good = [seal(make_report(i), recipients) for i in range(3)]
+    sqs = FakeSQS(["not an envelope", *good, "also not one"], visibility_zero=True)
+    store = RecordingStore(tmp_path / "inbox.sqlite", sqs.log, sqs.lock)
+
+    stats = drain(sqs, "q", load_identities(identity_file), store, once=True, wait_seconds=0, receivers=4)
+
+    assert (stats.unopened, stats.reasons) == (2, {"sealed": 2})  # counted once each
+    assert stats.stored == 3 and stats.received >= 5
+    assert sorted(sqs.messages) == ["m0", "m4"]  # poison left on the queue, never deleted
+    assert _receivers_alive() == []
+    store.close()
+
+
+def test_messages_in_flight_stay_bounded_when_deletes_are_slow(identity_file, recipients, tmp_path) -> None:
+    sqs, message_report, _ = _setup(recipients, tmp_path, 600, delete_latency=0.05)
+    store = RecordingStore(tmp_path / "inbox.sqlite", sqs.log, sqs.lock)
+
+    stats = drain(sqs, "q", load_identities(identity_file), store, once=True, wait_seconds=0, receivers=4)
+
+    assert stats.stored == 600 and sqs.messages == {}
+    assert 40 < sqs.max_in_flight <= 50 * 4  # the bound in drain()'s docstring, far under 600
+    _assert_every_delete_follows_its_commit(sqs, message_report)
+    store.close()
+
+
+def test_receivers_must_be_at_least_one(identity_file, tmp_path) -> None:
+    with Store(tmp_path / "inbox.sqlite") as store, pytest.raises(ValueError):
+        drain(FakeSQS([]), "q", load_identities(identity_file), store, receivers=0)
