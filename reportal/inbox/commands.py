@@ -96,6 +96,7 @@ class _Progress:
 
 def _inbox_drain(args: argparse.Namespace) -> int:
     import boto3
+    from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
     from reportal.envelope import EnvelopeError
@@ -113,7 +114,7 @@ def _inbox_drain(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     match = _SQS_HOST.match(queue_url)
     sqs = boto3.client("sqs", region_name=None if os.environ.get("AWS_DEFAULT_REGION") or not match
-                       else match.group(1))
+                       else match.group(1), config=Config(max_pool_connections=2 * args.receivers))
     progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
     stats = DrainStats()
     code = 0
@@ -121,7 +122,7 @@ def _inbox_drain(args: argparse.Namespace) -> int:
     try:
         wait = args.wait if args.wait is not None else 1 if args.once else 20
         drain(sqs, queue_url, identities, store, once=args.once, wait_seconds=wait, stats=stats,
-              should_stop=stop.is_set, on_progress=progress)
+              should_stop=stop.is_set, on_progress=progress, receivers=args.receivers)
     except KeyboardInterrupt:
         code = 130
     except (BotoCoreError, ClientError) as exc:
@@ -236,6 +237,8 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--once", action="store_true", help="drain until nothing new arrives, then exit")
     p.add_argument("--wait", type=int, choices=range(0, 21), default=None, metavar="SECONDS",
                    help="long-polling wait per receive, 0-20 (default 20; 1 with --once)")
+    p.add_argument("--receivers", type=int, choices=range(1, 17), default=4, metavar="N",
+                   help="threads receiving from the queue at once, 1-16 (default 4); one writer stores")
     p.add_argument("--duplicate-window", type=float, default=72.0, metavar="HOURS",
                    help="group reports with the same URLs received this close together (default 72)")
     p.set_defaults(func=_inbox_drain)

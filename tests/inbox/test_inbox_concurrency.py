@@ -3,7 +3,12 @@ messages, stopping or failing in the middle deletes nothing uncommitted, `once` 
 number of messages in flight stays bounded. A fake SQS client records every call in order."""
 from __future__ import annotations
 
+import os
+import re
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -216,3 +221,33 @@ def test_messages_in_flight_stay_bounded_when_deletes_are_slow(identity_file, re
 def test_receivers_must_be_at_least_one(identity_file, tmp_path) -> None:
     with Store(tmp_path / "inbox.sqlite") as store, pytest.raises(ValueError):
         drain(FakeSQS([]), "q", load_identities(identity_file), store, receivers=0)
+
+
+def test_cli_stops_cleanly_on_sigterm_mid_drain(moto_endpoint, identity_file, recipients, tmp_path) -> None:
+    import boto3
+
+    from tests.inbox.conftest import queue_counts, send_bodies
+    from tests.inbox.test_inbox_crash import ROOT, _stored
+
+    sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name="eu-west-2")
+    queue_url = sqs.create_queue(QueueName="sigterm", Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+    send_bodies(sqs, queue_url, [seal(make_report(i), recipients) for i in range(1000)])
+    db = tmp_path / "inbox.sqlite"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reportal.cli", "inbox", "drain", "--queue-url", queue_url, "--identity",
+         str(identity_file), "--db", str(db), "--wait", "1", "--receivers", "4"],
+        cwd=ROOT, env={**os.environ, "AWS_ENDPOINT_URL": moto_endpoint}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while _stored(db) == 0 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+
+    assert proc.returncode == 0, err
+    stored = _stored(db)
+    assert 0 < stored < 1000
+    assert re.match(rf"received \d+, stored {stored} .*not deleted 0, queue errors 0$", out.strip())
+    visible, in_flight = queue_counts(sqs, queue_url)
+    assert visible + in_flight == 1000 - stored  # every stored one deleted, nothing else
+    assert err == ""  # nothing printed: no traceback, no content
