@@ -129,7 +129,7 @@ def _receivers_alive() -> list[str]:
 
 def test_several_receivers_overlap_and_every_delete_follows_its_commit(identity_file, recipients, tmp_path) -> None:
     sqs, message_report, reports = _setup(recipients, tmp_path, 300, latency=0.01, delete_latency=0.01)
-    store = RecordingStore(tmp_path / "inbox.sqlite", sqs.log, sqs.lock)
+    store = RecordingStore(tmp_path / "inbox.sqlite", sqs.log, sqs.lock, slow=0.02)  # batches pile up meanwhile
 
     stats = drain(sqs, "q", load_identities(identity_file), store, once=True, wait_seconds=0, receivers=4)
 
@@ -138,7 +138,7 @@ def test_several_receivers_overlap_and_every_delete_follows_its_commit(identity_
     assert sorted(sqs.deleted()) == sorted(message_report)  # each exactly once
     assert sqs.messages == {} and sqs.in_flight == set()
     assert sqs.max_calls_now >= 2  # receives were in flight together
-    assert store.commits < 30  # several batches per transaction when they queued up
+    assert store.commits <= 15  # several batches per transaction when they queued up (30 alone)
     _assert_every_delete_follows_its_commit(sqs, message_report)
     assert _receivers_alive() == []
     store.close()
