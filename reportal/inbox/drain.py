@@ -108,7 +108,8 @@ def drain(sqs: Any, queue_url: str, identities: list, store: Store, once: bool =
 
     With `once`, stop when every receiver has had a receive that brought nothing new (empty,
     or only messages already counted as unopened in this run) and raise SQS errors; otherwise
-    run until `should_stop()` (checked at least every 50 ms) and retry SQS errors with backoff.
+    run until `should_stop()` (checked after every commit and every 50 ms while idle) and
+    retry SQS errors with backoff.
     On return every delete asked for has been answered. `on_stored` is called with each newly
     stored report after its commit; `on_progress` with the stats after every commit and once
     at the end. Raises `sqlite3.Error` (then nothing of that transaction was deleted, and it
