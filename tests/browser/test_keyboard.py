@@ -41,6 +41,7 @@ def test_a_report_can_be_made_with_the_keyboard_alone(preview: Any, site_root: P
     skip = _tab(page)
     assert (skip["tag"], skip["visible"]) == ("a", True)
     page.keyboard.press("Enter")
+    page.wait_for_function("location.hash === '#main'", timeout=5000)  # a busy machine may lag
     assert page.url.endswith("#main")
     # AND the next Tab lands in the address field, where they type
     assert _tab(page)["id"] == "url"
