@@ -1,4 +1,7 @@
-"""Gettext for HTML templates: translations are text, never markup.
+"""Jinja2 environments for portal pages, and gettext for them: translations are text, never markup.
+
+`page_environment` is the one recipe for rendering a portal page, used by the build and by
+the submission function's 400/503 pages, so both render `report.html` the same way.
 
 Jinja's newstyle gettext marks a translated string safe, so a msgstr holding `"`, `<` or
 `&` could break an attribute or the form. The callables installed here escape the
@@ -9,10 +12,37 @@ from __future__ import annotations
 
 from gettext import NullTranslations
 
-from jinja2 import Environment
+from pathlib import Path
+
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-__all__ = ["install_translations"]
+__all__ = ["install_translations", "page_environment"]
+
+
+def page_environment(templates: Path, translations: NullTranslations,
+                     bytecode_cache: BytecodeCache | None = None) -> Environment:
+    """A Jinja2 environment over the `templates` folder with `translations` installed.
+
+    Autoescape is `True`, not `select_autoescape`, so it holds for every template name
+    (`.html`, `.txt`, `.svg`, …); a missing context key is an error (`StrictUndefined`);
+    `{% trans %}` blocks are trimmed as `pybabel extract` reads them (babel.cfg). Templates
+    are read once (`auto_reload=False`); environments sharing one `bytecode_cache` compile
+    each template once."""
+    env = Environment(
+        loader=FileSystemLoader(str(templates)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+        keep_trailing_newline=True,
+        auto_reload=False,
+        bytecode_cache=bytecode_cache,
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    install_translations(env, translations)
+    return env
 
 
 def install_translations(env: Environment, translations: NullTranslations) -> None:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import BytecodeCache, Environment
 from jinja2.bccache import Bucket
 from reportal.site.catalogs import load_translations
-from reportal.translations import install_translations
+from reportal.translations import install_translations, page_environment
 
 __all__ = ["MemoryBytecodeCache", "install_translations", "make_environment", "render_page"]
 
@@ -45,20 +45,7 @@ def make_environment(templates: Path, translations: Path, lang: str,
     holds for every template name (`.html`, `.txt`, `.svg`, …). Templates are read once per
     build (`auto_reload=False`); pass one `MemoryBytecodeCache` to every language's environment
     to compile each template once."""
-    env = Environment(
-        loader=FileSystemLoader(str(templates)),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-        keep_trailing_newline=True,
-        auto_reload=False,
-        bytecode_cache=bytecode_cache,
-    )
-    env.policies["ext.i18n.trimmed"] = True
-    install_translations(env, load_translations(translations, lang))
-    return env
+    return page_environment(templates, load_translations(translations, lang), bytecode_cache)
 
 
 def render_page(env: Environment, template: str, context: dict[str, Any]) -> bytes:

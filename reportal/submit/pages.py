@@ -45,16 +45,11 @@ def load_site(data_dir: Path) -> dict[str, Any]:
 @lru_cache(maxsize=64)
 def _environment(data_dir: Path, locale: str):  # noqa: ANN202 - jinja2 imported lazily
     from babel.support import Translations
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    from reportal.translations import install_translations
+    from reportal.translations import page_environment
 
-    env = Environment(loader=FileSystemLoader(str(data_dir / "templates")), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      extensions=["jinja2.ext.i18n"])
-    env.policies["ext.i18n.trimmed"] = True
     translations = Translations.load(str(data_dir / "locale"), [locale], domain="messages")
-    install_translations(env, translations)  # translated text is escaped, never markup
+    env = page_environment(data_dir / "templates", translations)  # the build's recipe
     return env, translations
 
 
