@@ -127,9 +127,18 @@ def read_catalog(po_path: Path) -> Catalog:
 
 
 def compile_catalog(po_path: Path) -> bytes:
-    """Compile one `.po` file to `.mo` bytes (fuzzy entries left out, as msgfmt does)."""
+    """Compile one `.po` file to `.mo` bytes (fuzzy entries left out, as msgfmt does).
+
+    A build needs each catalog twice (the pages' translations and the function's `.mo`);
+    the bytes are kept for as long as the file's size and modification time are unchanged."""
+    stat = po_path.stat()
+    return _compiled(str(po_path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=128)
+def _compiled(path: str, mtime_ns: int, size: int) -> bytes:
     buf = io.BytesIO()
-    write_mo(buf, read_catalog(po_path), use_fuzzy=False)
+    write_mo(buf, read_catalog(Path(path)), use_fuzzy=False)
     return buf.getvalue()
 
 
