@@ -57,7 +57,7 @@ def _floor(root: Path, sites: Path, out: Path) -> dict[str, Any]:
     from reportal.site.catalogs import load_translations
     from reportal.site.config import load_config
     from reportal.site.pages import plan_pages
-    from reportal.translations import install_translations
+    from reportal.pages_env import install_translations
 
     class MemoryCache(BytecodeCache):
         def __init__(self) -> None:

@@ -101,7 +101,7 @@ class _StubSQS:
 
 
 def _warm_child(data_dir: Path, calls: int, out: Path) -> None:
-    from reportal.preview import function_url_event
+    from reportal.local_aws import function_url_event
     from reportal.submit.app import make_handler
     from reportal.submit.settings import Settings
 

@@ -33,7 +33,7 @@ __all__ = ["measure_inbox"]
 
 def _envelopes(data_dir: Path, recipient: str, count: int) -> list[str]:
     from bench.function import _env
-    from reportal.preview import function_url_event
+    from reportal.local_aws import function_url_event
     from reportal.submit.app import make_handler
     from reportal.submit.settings import Settings
 
@@ -100,7 +100,7 @@ def _serve(data_dir: Path, recipient: str, count: int, rounds: int, ready: Path)
     from moto.server import ThreadedMotoServer
     from moto.sqs.models import Message, sqs_backends
 
-    from reportal.preview import create_queues
+    from reportal.local_aws import create_queues
 
     _constant_time_moto()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

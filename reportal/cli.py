@@ -126,9 +126,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--region", default=None, help="region of the backend stack (the edge is us-east-1)")
     p.set_defaults(func=_cmd_deploy)
 
-    from reportal.inbox.commands import add_commands
+    from reportal import keys
+    from reportal.inbox import commands as inbox_commands
 
-    add_commands(sub)  # keys {generate,rotate,recipients}, inbox {drain,list,show,export}
+    keys.add_commands(sub)  # keys {generate,rotate,recipients}
+    inbox_commands.add_commands(sub)  # inbox {drain,list,show,export}
     return parser
 
 

@@ -10,43 +10,19 @@ from __future__ import annotations
 import base64
 import mimetypes
 import os
-import socket
 import threading
 import time
-import uuid
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 
 from reportal.headers import SECURITY_HEADERS
+from reportal.local_aws import create_queues, free_port, function_url_event
 
-__all__ = ["PreviewHandler", "Preview", "function_url_event", "serve"]
+__all__ = ["PreviewHandler", "Preview", "serve"]
 
 QUEUE_NAME = "reportal-reports"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def function_url_event(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-    """A Lambda Function URL event (payload format 2.0) for one request; body base64-encoded."""
-    return {
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
-        "headers": {k.lower(): v for k, v in headers.items()},
-        "requestContext": {
-            "accountId": "anonymous", "apiId": "preview", "domainName": "localhost",
-            "domainPrefix": "localhost", "requestId": str(uuid.uuid4()), "routeKey": "$default",
-            "stage": "$default", "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
-            "timeEpoch": int(time.time() * 1000),
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": "127.0.0.1", "userAgent": headers.get("User-Agent", "")},
-        },
-        "body": base64.b64encode(body).decode("ascii"), "isBase64Encoded": True,
-    }
 
 
 class PreviewHandler(BaseHTTPRequestHandler):
@@ -175,7 +151,7 @@ class Preview:
         key = self.var / "keys" / "dev.key"
         if not key.exists():
             generate_identity(key)
-        moto_port = _free_port()
+        moto_port = free_port()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
         self.moto.start()
         for name, value in {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
@@ -230,24 +206,6 @@ class Preview:
         for thread in self._threads:
             thread.join(timeout=5)
         self.moto.stop()
-
-
-def create_queues(sqs: Any, name: str) -> str:
-    """Create the queue and its dead-letter queue as infra/backend.yaml does (SSE-SQS,
-    maxReceiveCount 5, 14 days' retention, 1 MiB messages); return the queue URL."""
-    import json
-
-    from reportal.envelope import SQS_MAX_MESSAGE_BYTES
-
-    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq", Attributes={
-        "MessageRetentionPeriod": str(14 * 24 * 3600), "SqsManagedSseEnabled": "true",
-        "MaximumMessageSize": str(SQS_MAX_MESSAGE_BYTES)})["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    return sqs.create_queue(QueueName=name, Attributes={
-        "SqsManagedSseEnabled": "true", "VisibilityTimeout": "60",
-        "MessageRetentionPeriod": str(14 * 24 * 3600), "MaximumMessageSize": str(SQS_MAX_MESSAGE_BYTES),
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}),
-    })["QueueUrl"]
 
 
 def serve(root: Path, port: int = 8000, host: str = "127.0.0.1") -> int:

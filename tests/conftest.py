@@ -57,7 +57,7 @@ def sqs() -> Any:
 @pytest.fixture
 def queue_url(sqs: Any) -> str:
     """The reports queue with its dead-letter queue, as the preview creates them."""
-    from reportal.preview import create_queues
+    from reportal.local_aws import create_queues
 
     return create_queues(sqs, "reports-test")
 
@@ -79,7 +79,7 @@ def form_event(fields: list[tuple[str, str]] | dict[str, str], *, base64_body: b
     """A Function URL event posting `fields` urlencoded (or `raw` bytes) to /submit."""
     import base64
 
-    from reportal.preview import function_url_event
+    from reportal.local_aws import function_url_event
 
     body = raw if raw is not None else urlencode(fields).encode("ascii")
     hdrs = {"content-type": "application/x-www-form-urlencoded", **(headers or {})}

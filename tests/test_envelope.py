@@ -200,7 +200,7 @@ with mock_aws():
     os.environ["REPORTAL_QUEUE_URL"] = sqs.create_queue(QueueName="q")["QueueUrl"]
     sys.path.insert(0, os.path.join(sys.argv[1], "lambda"))
     import handler as deployed  # the function's deploy root, as Lambda imports it
-    from reportal.preview import function_url_event
+    from reportal.local_aws import function_url_event
     from urllib.parse import urlencode
     body = urlencode({"portal": "bz", "lang": "en", "url": "https://example.com/x"}).encode()
     answer = deployed.handler(function_url_event("POST", "/submit", {

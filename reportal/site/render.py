@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import BytecodeCache, Environment
 from jinja2.bccache import Bucket
 from reportal.site.catalogs import load_translations
-from reportal.translations import install_translations, page_environment
+from reportal.pages_env import install_translations, page_environment
 
 __all__ = ["MemoryBytecodeCache", "install_translations", "make_environment", "render_page"]
 

@@ -46,7 +46,7 @@ def load_site(data_dir: Path) -> dict[str, Any]:
 def _environment(data_dir: Path, locale: str):  # noqa: ANN202 - jinja2 imported lazily
     from babel.support import Translations
 
-    from reportal.translations import page_environment
+    from reportal.pages_env import page_environment
 
     translations = Translations.load(str(data_dir / "locale"), [locale], domain="messages")
     env = page_environment(data_dir / "templates", translations)  # the build's recipe

@@ -278,7 +278,7 @@ def test_queue_down_is_503_with_input_kept_and_nothing_acknowledged(built, ident
     from botocore.config import Config
     from moto.server import ThreadedMotoServer
 
-    from reportal.preview import create_queues
+    from reportal.local_aws import create_queues
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

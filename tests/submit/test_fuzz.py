@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reportal.preview import function_url_event
+from reportal.local_aws import function_url_event
 from tests.submit.conftest import StubQueue
 from tests.submit.wsgi import HandlerApp
 

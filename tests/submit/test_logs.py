@@ -25,7 +25,7 @@ from reportal.envelope import recipient_of
 
 with mock_aws():
     import boto3
-    from reportal.preview import create_queues
+    from reportal.local_aws import create_queues
     os.environ["REPORTAL_QUEUE_URL"] = create_queues(boto3.client("sqs"), "logs-test")
     os.environ["REPORTAL_RECIPIENTS"] = recipient_of(__import__("pathlib").Path(sys.argv[2]))
     root = runpy.run_path(sys.argv[3])  # the real deploy root: lambda/handler.py

@@ -5,7 +5,7 @@ import base64
 from http import HTTPStatus
 from typing import Any, Callable, Iterable
 
-from reportal.preview import function_url_event
+from reportal.local_aws import function_url_event
 
 
 class HandlerApp:

@@ -1,4 +1,5 @@
-"""Jinja2 environments for portal pages, and gettext for them: translations are text, never markup.
+"""The page environment: the Jinja2 environment every portal page is rendered in, with gettext
+installed so translations are text, never markup.
 
 `page_environment` is the one recipe for rendering a portal page, used by the build and by
 the submission function's 400/503 pages, so both render `report.html` the same way.
