@@ -49,7 +49,8 @@ def test_templates_are_plain_cloudformation(backend: dict, edge: dict) -> None:
 def test_function_role_may_only_send_to_the_one_queue(backend: dict) -> None:
     role = backend["Resources"]["FunctionRole"]["Properties"]
     assert "ManagedPolicyArns" not in role and "PermissionsBoundary" not in role
-    assert not _of_type(backend, "AWS::IAM::Policy") and not _of_type(backend, "AWS::IAM::ManagedPolicy")
+    assert not _of_type(backend, "AWS::IAM::Policy")
+    assert list(_of_type(backend, "AWS::IAM::ManagedPolicy")) == ["InboxPolicy"]  # the hotline's (test_inbox_access)
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
     granted = {(s["Effect"], a, repr(s["Resource"]))
                for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
@@ -146,6 +147,7 @@ def test_alarms_watch_dead_letters_and_errors(backend: dict) -> None:
                for a in _of_type(backend, "AWS::CloudWatch::Alarm").values()}
     assert ("ApproximateNumberOfMessagesVisible", repr({"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]})) in watched
     assert ("Errors", repr({"Ref": "SubmitFunction"})) in watched
+    assert ("ApproximateAgeOfOldestMessage", repr({"Fn::GetAtt": ["ReportQueue", "QueueName"]})) in watched
 
 
 def test_secret_parameters_are_not_echoed(backend: dict, edge: dict) -> None:
