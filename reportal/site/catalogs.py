@@ -154,13 +154,15 @@ def load_translations(translations_dir: Path, tag: str) -> NullTranslations:
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-def _check_one(po: Path, tag: str, template: Catalog) -> list[ConfigProblem]:
+def _check_one(po: Path, tag: str, template: Catalog, unaccepted: list[str]) -> list[ConfigProblem]:
     where = str(po)
     catalog = read_catalog(po)
     problems = []
-    if catalog.extra_headers.get(REVIEW_HEADER, "no").strip().lower() in ("", "no"):
+    if unaccepted and catalog.extra_headers.get(REVIEW_HEADER, "no").strip().lower() in ("", "no"):
         problems.append(ConfigProblem(where, 1, tag, f"not reviewed by a native speaker ({REVIEW_HEADER}: "
-                                      "no); have one read it before a portal in this language launches",
+                                      "no); have one read it before a portal in this language launches, or "
+                                      f"launch it unreviewed on purpose: `launch_unreviewed: [{tag}]` in "
+                                      f"sites/_defaults.yaml or in {', '.join(f'sites/{c}.yaml' for c in unaccepted)}",
                                       "warning"))
     for wanted in template:
         if not wanted.id:
@@ -188,9 +190,12 @@ def _check_one(po: Path, tag: str, template: Catalog) -> list[ConfigProblem]:
     return problems
 
 
-def check_catalogs(translations_dir: Path, usage: dict[str, list[str]]) -> list[ConfigProblem]:
+def check_catalogs(translations_dir: Path, usage: dict[str, list[str]],
+                   accepted: dict[str, list[str]] | None = None) -> list[ConfigProblem]:
     """Check the catalog serving each language in `usage` (BCP 47 tag → portal codes using it)
-    against the template `translations_dir/messages.pot`.
+    against the template `translations_dir/messages.pot`. `accepted` (tag → portal codes whose
+    `launch_unreviewed` names it): the review warning is left out when every portal using the
+    catalog accepted it, and otherwise names the portals that did not.
 
     Warnings (severity "warning"; errors under `--strict`): a language without a catalog, each
     untranslated or fuzzy message (named, with its line), a catalog no native speaker has
@@ -212,7 +217,9 @@ def check_catalogs(translations_dir: Path, usage: dict[str, list[str]]) -> list[
                     f"-d {translations_dir} -l {locale_id(tag)}` and translate it", "warning"))
         elif po not in checked:
             checked.add(po)
-            problems.extend(_check_one(po, tag, template))
+            users = {c for t, codes in usage.items() if catalog_path(translations_dir, t) == po for c in codes}
+            taken = {c for t, codes in (accepted or {}).items() if catalog_path(translations_dir, t) == po for c in codes}
+            problems.extend(_check_one(po, tag, template, sorted(users - taken)))
     return problems
 
 
