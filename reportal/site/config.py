@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, ValidationError
 from pyrage import RecipientError, x25519
 
 from reportal.site.logos import logo_problems
@@ -23,8 +23,8 @@ from reportal.site.rules import check_https, check_language, check_phone, check_
 from reportal.site.yamlload import KeyPath, YamlDocument, load_yaml
 
 __all__ = [
-    "TEXT_KEYS", "ConfigError", "ConfigProblem", "HelpEntry", "Hotline", "LoadedConfig", "Partner",
-    "Portal", "load_config", "load_portals",
+    "DEFAULT_RETENTION", "TEXT_KEYS", "ConfigError", "ConfigProblem", "HelpEntry", "Hotline", "LoadedConfig",
+    "Partner", "Portal", "Retention", "load_config", "load_portals",
 ]
 
 # Page texts a portal may override, per language (templates use `texts.<key>`).
@@ -78,6 +78,22 @@ class HelpEntry(_Model):
     url: Https | None = None
 
 
+class Retention(_Model):
+    """How long the inbox keeps what a reporter typed, in days from the report's `received_at`.
+
+    `email_days`: the reporter's email address (the outcome mail needs it until then);
+    `report_days`: the rest of the report (URLs, notes, referrer). `reportal inbox purge`
+    applies both; the privacy page states both. A portal may shorten them, never lengthen
+    them beyond `_defaults.yaml` (the hotline's promise); email never outlives its report.
+    """
+
+    email_days: StrictInt = Field(default=90, ge=1, le=3650)
+    report_days: StrictInt = Field(default=730, ge=1, le=3650)
+
+
+DEFAULT_RETENTION = Retention()
+
+
 class Portal(_Model):
     """One national portal: ISO 3166-1 alpha-2 `code`, BCP 47 `languages` (first = default)."""
 
@@ -95,6 +111,7 @@ class Portal(_Model):
     # Languages whose catalog no native speaker has reviewed yet, launched on purpose: their
     # review warning is not raised for this portal, so `--strict` passes (docs/translating.md).
     launch_unreviewed: list[Language] = []
+    retention: Retention = DEFAULT_RETENTION
 
     @property
     def default_language(self) -> str:
@@ -196,6 +213,35 @@ def _cross_check(data: dict[str, Any], stem: str, sites: Path, source: Locator) 
     return out
 
 
+def _retention_problems(portal_data: Any, defaults_data: Any, source: Locator) -> list[ConfigProblem]:
+    """A portal's own `retention` periods may only be shorter than (or equal to) the defaults'."""
+    own = portal_data.get("retention") if isinstance(portal_data, dict) else None
+    base = defaults_data.get("retention") if isinstance(defaults_data, dict) else None
+    if not isinstance(own, dict):
+        return []
+    out: list[ConfigProblem] = []
+    for key in ("email_days", "report_days"):
+        limit = base.get(key) if isinstance(base, dict) and key in base else getattr(DEFAULT_RETENTION, key)
+        value = own.get(key)
+        if type(value) is int and type(limit) is int and value > limit:
+            out.append(source.problem(("retention", key), f"{value} days is longer than the {limit} days "
+                                                          f"sites/_defaults.yaml promises; a portal may only shorten it"))
+    return out
+
+
+def _email_outlives_report(data: dict[str, Any], source: Locator) -> list[ConfigProblem]:
+    """The merged `retention`: an email address is never kept longer than its report."""
+    merged = data.get("retention")
+    if not isinstance(merged, dict):
+        return []
+    email = merged.get("email_days", DEFAULT_RETENTION.email_days)
+    report = merged.get("report_days", DEFAULT_RETENTION.report_days)
+    if type(email) is int and type(report) is int and email > report:
+        return [source.problem(("retention", "email_days"), f"{email} days is longer than report_days "
+                                                            f"({report}); an email is never kept longer than its report")]
+    return []
+
+
 def _logo_clashes(portal: Portal, source: Locator, published: dict[str, str]) -> list[ConfigProblem]:
     """Logos are published flat as `/logos/<file name>`: two different files may not share a name.
     `published` (file name → path under sites/) is shared across portals and updated."""
@@ -261,6 +307,8 @@ def load_config(sites: Path, only: list[str] | None = None) -> LoadedConfig:
         portal, found = _schema_problems(data, source)
         problems.extend(found)
         problems.extend(_cross_check(data, path.stem, sites, source))
+        problems.extend(_retention_problems(doc.data, defaults[1].data if defaults else None, source))
+        problems.extend(_email_outlives_report(data, source))
         if portal is not None:
             portals.append(portal)
             problems.extend(_logo_clashes(portal, source, logo_files))

@@ -82,6 +82,7 @@ def portal_context(portal: Portal, lang: str, css: str) -> dict[str, Any]:
             ],
         },
         "links": {kind: _href(portal.code, lang, kind) for kind in KINDS if kind != "404"},
+        "retention": portal.retention.model_dump(),
     }
 
 

@@ -1,0 +1,1 @@
+"""Feedback to reporters (outbox, mails, SMTP) and retention of what they typed (purge)."""

@@ -1,0 +1,180 @@
+"""Partner statistics: per portal and calendar month, what the inbox received and what became of it.
+
+One row per (portal, month) — months by the report's `received_at` (UTC), whole calendar
+months only, never a month that has not ended:
+
+| key | counts |
+|---|---|
+| `received` | reports received that month |
+| `duplicates` | of those, reports grouped under an earlier one (`duplicate_of`) |
+| `assessed` | of those, reports whose every URL is assessed (status `assessed`) |
+| `baseline` … `unavailable` | reported URLs (of those reports) with that current outcome |
+| `median_hours_to_assessment` | median over assessed URLs of (assessed_at − received_at), hours, 1 decimal |
+| `median_hours_to_removal` | median over URLs with a confirmed `removed_at` of (removed_at − received_at) |
+
+**Small counts.** In everything meant for partners a count from 1 to 4 is the string "<5",
+and a median computed from fewer than 5 values is `null`, so that no figure can point at a
+single reporter; `exact=True` (supervisors, audited as `stats-exact`) gives the true values.
+
+**Why no suppressed figure can be recovered by subtraction.** Each published figure is a
+function of one (portal, month) cell only: the same cell has the same value in every output
+made from the same database, whatever `--portal`, `--since` or `--until` selected, because
+(a) periods are whole calendar months, never days, so two periods differ by whole cells;
+(b) there is no total, subtotal or all-portals row, so no published figure is a sum of other
+cells; (c) within a row no published figure is a sum or difference of others (outcomes count
+URLs, `received`/`duplicates`/`assessed` count reports, unassessed URLs and `duplicate`
+outcomes are not published). Subtracting one output from another therefore yields only
+differences between figures that are each ≥ 5 or shown as "<5" — never a hidden cell.
+What changes between two runs is what happened in between (new assessments, removals):
+a figure is a snapshot, dated in every output.
+
+The schema read here: `reports(report_id, received_at, portal, duplicate_of, status)` and
+`assessments(report_id, url, outcome, assessed_at, removed_at)` (reportal.inbox.schema);
+none of it is content a reporter typed, so statistics survive `inbox purge`.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+__all__ = [
+    "COUNT_KEYS", "KEYS", "SUPPRESSED", "Period", "PeriodError", "compute", "month_range", "publish",
+]
+
+OUTCOME_KEYS = {"baseline": "baseline", "national": "national", "not-illegal": "not_illegal",
+                "out-of-remit": "out_of_remit", "unavailable": "unavailable"}
+COUNT_KEYS = ("received", "duplicates", "assessed", *OUTCOME_KEYS.values())
+KEYS = ("portal", "month", *COUNT_KEYS, "median_hours_to_assessment", "median_hours_to_removal")
+SUPPRESSED = "<5"
+SMALL = 5  # counts 1..SMALL-1 are suppressed; medians need SMALL values
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class PeriodError(ValueError):
+    """A month that is not YYYY-MM, a range that ends before it starts, or a month not yet ended."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole calendar months `since`..`until` inclusive, each "YYYY-MM"."""
+
+    since: str
+    until: str
+
+    @classmethod
+    def parse(cls, since: str | None, until: str | None, *, first: str | None,
+              now: datetime | None = None) -> "Period":
+        """Check `since`/`until` (YYYY-MM or None). `until` defaults to the last ended month,
+        `since` to `first` (the oldest month in the data) or `until`. Raises `PeriodError`."""
+        now = now or datetime.now(timezone.utc)
+        current = f"{now.year:04d}-{now.month:02d}"
+        for name, value in (("--since", since), ("--until", until)):
+            if value is not None and not _MONTH.match(value):
+                raise PeriodError(f"{name} {value!r}: give a month as YYYY-MM (e.g. 2026-03)")
+        last_ended = _add_months(current, -1)
+        until = until or last_ended
+        if until >= current:
+            raise PeriodError(f"--until {until}: that month has not ended yet; figures cover whole "
+                              f"calendar months (the last one ended is {last_ended})")
+        since = since or min(first or until, until)
+        if since > until:
+            raise PeriodError(f"--since {since} is after --until {until}")
+        return cls(since, until)
+
+    def months(self) -> list[str]:
+        """Every month of the period, oldest first."""
+        return month_range(self.since, self.until)
+
+
+def _add_months(month: str, n: int) -> str:
+    year, mon = int(month[:4]), int(month[5:7]) - 1 + n
+    return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
+
+
+def month_range(since: str, until: str) -> list[str]:
+    """["2026-01", "2026-02", …] from `since` to `until` inclusive."""
+    out, month = [], since
+    while month <= until:
+        out.append(month)
+        month = _add_months(month, 1)
+    return out
+
+
+def _median_hours(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def _placeholders(items: Iterable[Any]) -> str:
+    return ",".join("?" for _ in items)
+
+
+def compute(db: sqlite3.Connection, period: Period, portals: list[str] | None = None) -> list[dict[str, Any]]:
+    """Exact figures, one dict per (portal, month) with the keys of `KEYS` (medians keep
+    their value count under `_n_assessment`/`_n_removal` for `publish`). Portals: `portals`,
+    else every portal with a report in the database; each gets every month of `period`
+    (zeros where nothing arrived). Sorted by portal, then month."""
+    start, end = f"{period.since}-01T00:00:00Z", f"{_add_months(period.until, 1)}-01T00:00:00Z"
+    if portals is None:
+        portals = [r[0] for r in db.execute("SELECT DISTINCT portal FROM reports ORDER BY portal")]
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for portal in sorted(set(portals)):
+        for month in period.months():
+            rows[(portal, month)] = {"portal": portal, "month": month, **{k: 0 for k in COUNT_KEYS},
+                                     "_assessment": [], "_removal": []}
+    if not portals:
+        return []
+    where = f"received_at >= ? AND received_at < ? AND portal IN ({_placeholders(portals)})"
+    args = (start, end, *portals)
+    for portal, month, received, duplicates, assessed in db.execute(
+            "SELECT portal, substr(received_at, 1, 7), count(*), count(duplicate_of),"
+            f" sum(status = 'assessed') FROM reports WHERE {where} GROUP BY 1, 2", args):
+        row = rows[(portal, month)]
+        row.update(received=received, duplicates=duplicates, assessed=assessed or 0)
+    for portal, month, outcome, count in db.execute(
+            "SELECT r.portal, substr(r.received_at, 1, 7), a.outcome, count(*) FROM reports r"
+            f" JOIN assessments a ON a.report_id = r.report_id WHERE r.{where.replace(' AND ', ' AND r.')}"
+            " GROUP BY 1, 2, 3", args):
+        if outcome in OUTCOME_KEYS:
+            rows[(portal, month)][OUTCOME_KEYS[outcome]] = count
+    for portal, month, to_assessment, to_removal in db.execute(
+            "SELECT r.portal, substr(r.received_at, 1, 7),"
+            " (julianday(a.assessed_at) - julianday(r.received_at)) * 24,"
+            " (julianday(a.removed_at) - julianday(r.received_at)) * 24 FROM reports r"
+            f" JOIN assessments a ON a.report_id = r.report_id WHERE r.{where.replace(' AND ', ' AND r.')}",
+            args):
+        row = rows[(portal, month)]
+        if to_assessment is not None:
+            row["_assessment"].append(max(to_assessment, 0.0))
+        if to_removal is not None:
+            row["_removal"].append(max(to_removal, 0.0))
+    out = []
+    for key in sorted(rows):
+        row = rows[key]
+        times, removals = row.pop("_assessment"), row.pop("_removal")
+        row["median_hours_to_assessment"] = _median_hours(times)
+        row["median_hours_to_removal"] = _median_hours(removals)
+        row["_n_assessment"], row["_n_removal"] = len(times), len(removals)
+        out.append(row)
+    return out
+
+
+def publish(rows: list[dict[str, Any]], *, exact: bool = False) -> list[dict[str, Any]]:
+    """The rows as published, keys in `KEYS` order: counts 1–4 become "<5" and medians of
+    fewer than 5 values become None, unless `exact`."""
+    out = []
+    for row in rows:
+        shown = {key: row[key] for key in KEYS}
+        if not exact:
+            for key in COUNT_KEYS:
+                if 0 < row[key] < SMALL:
+                    shown[key] = SUPPRESSED
+            if row["_n_assessment"] < SMALL:
+                shown["median_hours_to_assessment"] = None
+            if row["_n_removal"] < SMALL:
+                shown["median_hours_to_removal"] = None
+        out.append(shown)
+    return out

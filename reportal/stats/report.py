@@ -1,0 +1,155 @@
+"""Partner statistics as JSON, CSV, and one self-contained HTML file per portal and period.
+
+The HTML report is written in the portal's default language (gettext catalogs, CLDR month
+names and numbers), holds its charts as inline SVG drawn by matplotlib (text kept as text,
+so every script renders with the reader's fonts), its CSS inline, and loads nothing: its
+own Content-Security-Policy forbids every request. It prints on A4 as it shows on screen.
+Charts are drawn from the published figures only: a count shown as "<5" is drawn as an
+empty bar marked "<5", never at its true height.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_skeleton
+from babel.numbers import format_decimal
+from markupsafe import Markup
+
+from reportal.site.catalogs import country_name, language, load_translations, locale_id
+from reportal.stats.figures import KEYS, SUPPRESSED
+from reportal.pages_env import page_environment
+
+__all__ = ["FIGURE_LABELS", "charts", "render_html", "to_csv", "to_json", "table_context"]
+
+
+def N_(message: str) -> str:
+    """Mark `message` for extraction; translated when a report is rendered."""
+    return message
+
+
+# Figure key → its column heading (the JSON keys stay machine names).
+FIGURE_LABELS: dict[str, str] = {
+    "month": N_("Month"),
+    "received": N_("Reports received"),
+    "duplicates": N_("Duplicates"),
+    "assessed": N_("Reports assessed"),
+    "baseline": N_("Illegal (INTERPOL baseline)"),
+    "national": N_("Illegal (national law)"),
+    "not_illegal": N_("Not illegal"),
+    "out_of_remit": N_("Outside our remit"),
+    "unavailable": N_("Could not be reached"),
+    "median_hours_to_assessment": N_("Median hours to assessment"),
+    "median_hours_to_removal": N_("Median hours to removal"),
+}
+CHART_RECEIVED = N_("Reports received and assessed each month")
+CHART_HOURS = N_("Median hours from receipt to assessment and to removal")
+
+
+def to_json(rows: list[dict[str, Any]]) -> str:
+    """The published rows as a JSON array (DESIGN.md's contract), one object per line."""
+    return "[\n" + ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n]\n"
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    """The published rows as CSV with a header line of `KEYS`; None is an empty cell."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(KEYS)
+    for row in rows:
+        writer.writerow(["" if row[k] is None else row[k] for k in KEYS])
+    return out.getvalue()
+
+
+def _month_label(month: str, locale: str) -> str:
+    return format_skeleton("yMMM", date(int(month[:4]), int(month[5:7]), 1), locale=locale)
+
+
+def _number(value: Any, locale: str) -> str:
+    if value is None:
+        return "–"
+    if value == SUPPRESSED:
+        return SUPPRESSED
+    return format_decimal(value, locale=locale)
+
+
+def _svg(figure: Any) -> Markup:
+    """The figure as an inline <svg> element (no XML prolog, no external reference)."""
+    buf = io.StringIO()
+    figure.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    text = buf.getvalue()
+    return Markup(text[text.index("<svg"):])  # our own drawing of numbers and catalog labels
+
+
+def charts(rows: list[dict[str, Any]], locale: str, gettext: Any) -> list[dict[str, Any]]:
+    """Two charts of one portal's published rows: received/assessed bars, median hours lines.
+    Returns `[{title, svg}]`."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "reportal", "font.size": 9,
+                         "font.family": "sans-serif"})
+    labels = [_month_label(r["month"], locale) for r in rows]
+    xs = list(range(len(rows)))
+    out = []
+    fig, ax = plt.subplots(figsize=(7.2, 2.8))
+    width = 0.4
+    top = 0
+    for offset, key, color in ((-width / 2, "received", "#1f5fa8"), (width / 2, "assessed", "#e08a1e")):
+        heights = [r[key] if isinstance(r[key], int) else 0 for r in rows]
+        top = max([top, *heights])
+        ax.bar([x + offset for x in xs], heights, width, label=gettext(FIGURE_LABELS[key]), color=color)
+        for x, r in zip(xs, rows):
+            if r[key] == SUPPRESSED:
+                ax.text(x + offset, 0, SUPPRESSED, ha="center", va="bottom", fontsize=7)
+    ax.set_ylim(0, max(top * 1.15, 5))
+    ax.set_xticks(xs, labels, rotation=45 if len(rows) > 6 else 0, ha="right" if len(rows) > 6 else "center")
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    out.append({"title": gettext(CHART_RECEIVED), "svg": _svg(fig)})
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(7.2, 2.8))
+    for key, color, marker in (("median_hours_to_assessment", "#1f5fa8", "o"),
+                               ("median_hours_to_removal", "#b8322a", "s")):
+        ax.plot(xs, [r[key] if r[key] is not None else float("nan") for r in rows], marker=marker,
+                color=color, label=gettext(FIGURE_LABELS[key]))
+    ax.set_ylim(bottom=0)
+    ax.set_xticks(xs, labels, rotation=45 if len(rows) > 6 else 0, ha="right" if len(rows) > 6 else "center")
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    out.append({"title": gettext(CHART_HOURS), "svg": _svg(fig)})
+    plt.close(fig)
+    return out
+
+
+def table_context(rows: list[dict[str, Any]], locale: str, gettext: Any) -> dict[str, Any]:
+    """Column headings and formatted cells of one portal's published rows."""
+    columns = [k for k in KEYS if k != "portal"]
+    return {
+        "headings": [gettext(FIGURE_LABELS[k]) for k in columns],
+        "cells": [[_month_label(r["month"], locale)] + [_number(r[k], locale) for k in columns[1:]] for r in rows],
+    }
+
+
+def render_html(rows: list[dict[str, Any]], *, portal: str, lang: str, hotline: str, templates: Path,
+                translations_dir: Path, exact: bool = False, now: datetime | None = None) -> str:
+    """One portal's published `rows` (one period) as a self-contained HTML document in `lang`."""
+    meta = language(lang)
+    locale = locale_id(meta.tag)
+    translations = load_translations(translations_dir, meta.tag)
+    gettext = translations.gettext
+    env = page_environment(templates, translations)
+    made = (now or datetime.now(timezone.utc)).date()
+    return env.get_template("stats.html").render(
+        lang=meta.tag, dir=meta.dir, hotline=hotline, exact=exact,
+        country=country_name(portal, meta.tag),
+        start=_month_label(rows[0]["month"], locale) if rows else "",
+        end=_month_label(rows[-1]["month"], locale) if rows else "",
+        made=format_date(made, format="long", locale=locale),
+        charts=charts(rows, locale, gettext) if rows else [],
+        **table_context(rows, locale, gettext))

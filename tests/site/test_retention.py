@@ -1,0 +1,81 @@
+"""Retention periods: stated once in sites/_defaults.yaml, shortened (never lengthened) by a
+portal, and shown on every privacy page in the page's language."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reportal.site.build import Paths, build
+from reportal.site.config import load_config
+from tests.site.test_config import problems_for
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULTS = """\
+base_url: https://report.example.org
+hotline:
+  name: Example Hotline
+  url: https://hotline.example.org/
+retention:
+  email_days: 30
+  report_days: 365
+"""
+PORTAL = "code: bz\nlanguages: [en, es]\n"
+
+
+def test_the_real_defaults_state_both_periods() -> None:
+    # GIVEN the shipped sites/, WHEN loaded, THEN every portal has the periods _defaults.yaml states
+    portals = load_config(ROOT / "sites").portals
+    assert {(p.retention.email_days, p.retention.report_days) for p in portals} == {(90, 730)}
+    assert "email_days: 90" in (ROOT / "sites" / "_defaults.yaml").read_text()
+
+
+def test_a_portal_may_shorten_a_period(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a portal keeping emails 7 days under defaults of 30, WHEN loaded, THEN it keeps 7 and the default 365
+    assert problems_for(tmp_path, monkeypatch, PORTAL + "retention:\n  email_days: 7\n", defaults=DEFAULTS) == []
+    [portal] = load_config(Path("sites")).portals
+    assert (portal.retention.email_days, portal.retention.report_days) == (7, 365)
+
+
+def test_a_portal_may_not_lengthen_a_period(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a portal asking for longer than the hotline promises, WHEN loaded, THEN refused at its line
+    found = problems_for(tmp_path, monkeypatch, PORTAL + "retention:\n  email_days: 30\n  report_days: 400\n",
+                         defaults=DEFAULTS)
+    assert found == ["sites/bz.yaml:5: retention.report_days: 400 days is longer than the 365 days "
+                     "sites/_defaults.yaml promises; a portal may only shorten it"]
+
+
+def test_an_email_never_outlives_its_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN reports kept 10 days but emails 30, WHEN loaded, THEN refused at the line of email_days
+    found = problems_for(tmp_path, monkeypatch, PORTAL + "retention:\n  report_days: 10\n", defaults=DEFAULTS)
+    assert found == ["sites/_defaults.yaml:6: retention.email_days: 30 days is longer than report_days (10); "
+                     "an email is never kept longer than its report"]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("0", "Input should be greater than or equal to 1"),
+    ('"30"', "Input should be a valid integer"),
+    ("yes", "Input should be a valid integer"),
+])
+def test_a_period_is_a_whole_number_of_days(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             value: str, message: str) -> None:
+    found = problems_for(tmp_path, monkeypatch, PORTAL + f"retention:\n  email_days: {value}\n", defaults=DEFAULTS)
+    assert found and found[0].startswith("sites/bz.yaml:4: retention.email_days: ")
+    assert message in found[0]
+
+
+def test_privacy_page_states_the_periods_in_each_language(tmp_path: Path) -> None:
+    # GIVEN a portal in English and Spanish that shortens email retention to 14 days
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "_defaults.yaml").write_text(DEFAULTS)
+    (sites / "bz.yaml").write_text(PORTAL + "retention:\n  email_days: 14\n")
+    # WHEN built
+    build(Paths(sites, ROOT / "templates", ROOT / "translations"), tmp_path / "dist", tmp_path / "fn")
+    # THEN each privacy page says both periods in its own language
+    en = (tmp_path / "dist/bz/en/privacy/index.html").read_text()
+    es = (tmp_path / "dist/bz/es/privacy/index.html").read_text()
+    assert "Your email address is deleted 14 days after your report arrives." in en
+    assert "Your report is deleted 365 days after it arrives." in en
+    assert "Su dirección de correo electrónico se borra 14 días después de que llegue su denuncia." in es
+    assert "Su denuncia se borra 365 días después de llegar." in es
