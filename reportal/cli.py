@@ -80,12 +80,6 @@ def _cmd_screenshots(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_deploy(args: argparse.Namespace) -> int:
-    from reportal.deploy import deploy_command
-
-    return deploy_command(args.stack, region=args.region, root=Path(args.root))
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reportal", description=__doc__)
     parser.add_argument("--root", default=".", help="repository root holding sites/, templates/, translations/")
@@ -121,16 +115,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--site", action="append", metavar="CC", help="only this portal (repeatable)")
     p.set_defaults(func=_cmd_screenshots)
 
-    p = sub.add_parser("deploy", help="bundle the function, deploy both stacks, upload dist/, invalidate")
-    p.add_argument("--stack", required=True, help="stack name prefix (e.g. reportal-prod)")
-    p.add_argument("--region", default=None, help="region of the backend stack (the edge is us-east-1)")
-    p.set_defaults(func=_cmd_deploy)
-
-    from reportal import keys
+    from reportal import deploy_options, keys
     from reportal.inbox import commands as inbox_commands
 
     keys.add_commands(sub)  # keys {generate,rotate,recipients}
     inbox_commands.add_commands(sub)  # inbox {drain,list,show,export}
+    deploy_options.add_commands(sub)  # deploy [--domain D --certificate-arn ARN … --dry-run]
     return parser
 
 

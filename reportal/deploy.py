@@ -15,16 +15,21 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
 import yaml
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from reportal.bundle import DeployError, build_bundle
+from reportal.deploy_options import DeployOptions, deploy_command
 
-__all__ = ["DeployError", "DeployResult", "SyncResult", "build_bundle", "cache_control", "content_type",
-           "deploy", "deploy_command", "sync_site"]
+if TYPE_CHECKING:
+    from reportal.deploy_plan import DeployPlan
+
+__all__ = ["HEADERS_MARKER", "HTML_CACHE_CONTROL", "DeployError", "DeployOptions", "DeployResult", "SyncResult",
+           "build_bundle", "cache_control", "check_base_url", "content_type", "deploy", "deploy_command",
+           "plan_sync", "sync_site"]
 
 EDGE_REGION = "us-east-1"  # CloudFront-scoped WAF web ACLs and certificates must live here
 # Lambda python3.13 runs on Amazon Linux 2023 (glibc 2.34); we deploy arm64 (Graviton).
@@ -60,14 +65,52 @@ def content_type(key: str) -> str:
     return _TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
+HTML_CACHE_CONTROL = "public, max-age=0, must-revalidate, s-maxage=86400"
+
+
 def cache_control(key: str) -> str:
-    """Return Cache-Control: HTML revalidates every time; fingerprinted assets (`name.<hex≥8>.ext`)
-    are immutable for a year; other assets are kept a day."""
+    """Return Cache-Control: HTML is kept a day at the CDN's edge (`s-maxage`; every deploy that
+    changes a file invalidates it) while browsers revalidate every time (`max-age=0,
+    must-revalidate`); fingerprinted assets (`name.<hex≥8>.ext`) are immutable for a year;
+    other assets are kept a day."""
     if key.endswith(".html"):
-        return "no-cache"
+        return HTML_CACHE_CONTROL
     if _FINGERPRINT.search(key):
         return "public, max-age=31536000, immutable"
     return "public, max-age=86400"
+
+
+# An object recording which header rules the stored files were uploaded under: when the rules
+# change (e.g. HTML gained s-maxage), every file is uploaded again, since an unchanged body
+# would otherwise keep its old Cache-Control.
+HEADERS_MARKER = ".reportal-headers"
+
+
+def _headers_digest() -> str:
+    samples = ("a.html", "a.0123456789.css", "a.css", "a.svg", "a.png", "a.txt", "a.json", "a.xml", "a.ico")
+    rules = [(k, content_type(k), cache_control(k)) for k in samples]
+    return hashlib.sha256(repr(rules).encode()).hexdigest()[:32]
+
+
+def plan_sync(s3: Any, bucket: str, dist: Path) -> tuple[SyncResult, dict[str, Path], bool]:
+    """What `sync_site` would do, read-only: (result with `uploaded`/`deleted`/`unchanged` filled,
+    the local files by key, whether the header marker must be rewritten)."""
+    remote: dict[str, str] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        remote.update({o["Key"]: o["ETag"].strip('"') for o in page.get("Contents", [])})
+    marker = remote.pop(HEADERS_MARKER, None)
+    digest = _headers_digest()
+    current = marker == hashlib.md5(digest.encode(), usedforsecurity=False).hexdigest()
+    local = {p.relative_to(dist).as_posix(): p for p in sorted(dist.rglob("*")) if p.is_file()}
+    local.pop(HEADERS_MARKER, None)
+    result = SyncResult()
+    for key in sorted(local, key=lambda k: (k.endswith(".html"), k)):
+        if current and remote.get(key) == hashlib.md5(local[key].read_bytes(), usedforsecurity=False).hexdigest():
+            result.unchanged += 1
+        else:
+            result.uploaded.append(key)
+    result.deleted = sorted(set(remote) - set(local))
+    return result, local, not current
 
 
 def sync_site(s3: Any, bucket: str, dist: Path, out: TextIO = sys.stderr) -> SyncResult:
@@ -76,26 +119,21 @@ def sync_site(s3: Any, bucket: str, dist: Path, out: TextIO = sys.stderr) -> Syn
     A file whose MD5 equals the object's ETag is skipped: single-part PutObject ETags are the
     body's MD5 for unencrypted and SSE-S3 objects (S3 docs, "Checking object integrity").
     Assets go up before HTML so no page points at a missing file; stale keys are deleted last,
-    at most 1,000 per DeleteObjects call (the S3 API limit)."""
-    remote: dict[str, str] = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        remote.update({o["Key"]: o["ETag"].strip('"') for o in page.get("Contents", [])})
-    local = {p.relative_to(dist).as_posix(): p for p in sorted(dist.rglob("*")) if p.is_file()}
-    result = SyncResult()
-    for key in sorted(local, key=lambda k: (k.endswith(".html"), k)):
-        body = local[key].read_bytes()
-        if remote.get(key) == hashlib.md5(body, usedforsecurity=False).hexdigest():
-            result.unchanged += 1
-            continue
-        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type(key), CacheControl=cache_control(key))
-        result.uploaded.append(key)
+    at most 1,000 per DeleteObjects call (the S3 API limit). When the header rules changed
+    since the last sync (`HEADERS_MARKER`), every file is uploaded again."""
+    result, local, rewrite_marker = plan_sync(s3, bucket, dist)
+    for key in result.uploaded:
+        s3.put_object(Bucket=bucket, Key=key, Body=local[key].read_bytes(), ContentType=content_type(key),
+                      CacheControl=cache_control(key))
         print(f"  uploaded {key}", file=out)
-    result.deleted = sorted(set(remote) - set(local))
     for start in range(0, len(result.deleted), 1000):
         batch = [{"Key": k} for k in result.deleted[start:start + 1000]]
         s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
     for key in result.deleted:
         print(f"  deleted {key}", file=out)
+    if rewrite_marker:
+        s3.put_object(Bucket=bucket, Key=HEADERS_MARKER, Body=_headers_digest().encode(),
+                      ContentType="text/plain; charset=utf-8", CacheControl="no-store")
     return result
 
 
@@ -192,9 +230,40 @@ def _code_bucket(s3: Any, account: str, region: str) -> str:
 
 
 def _recipients(root: Path) -> list[str]:
-    """Read the age recipients from `sites/_defaults.yaml` (key `recipients`)."""
+    """Read the age recipients from `sites/_defaults.yaml` (key `recipients`); each must parse."""
+    from reportal.envelope import EnvelopeError, parse_recipients
+
     data = yaml.safe_load((root / "sites" / "_defaults.yaml").read_text(encoding="utf-8")) or {}
-    return [str(r) for r in data.get("recipients") or []]
+    found = [str(r) for r in data.get("recipients") or []]
+    try:
+        if found:
+            parse_recipients(found)
+    except EnvelopeError as exc:
+        raise DeployError(f"sites/_defaults.yaml recipients: {exc}") from exc
+    return found
+
+
+def _base_urls(root: Path) -> set[str]:
+    """Every portal's `base_url` (validated config; raises DeployError naming the first problem)."""
+    from reportal.site.config import ConfigError, load_config
+
+    try:
+        return {p.base_url.rstrip("/") for p in load_config(root / "sites").portals}
+    except ConfigError as exc:
+        raise DeployError(f"{exc.problems[0]} (and {len(exc.problems) - 1} more; run `reportal check`)"
+                          if len(exc.problems) > 1 else str(exc.problems[0])) from exc
+
+
+def check_base_url(base_urls: set[str], origins: list[str], out: TextIO) -> bool:
+    """Warn when a portal's `base_url` is not one of the origins the portals are served from
+    (hreflang alternates would point elsewhere); True when they agree. On a first deploy
+    without --domain the CloudFront address is only known afterwards: docs/deploy.md."""
+    wrong = sorted(b for b in base_urls if b not in origins)
+    for base in wrong:
+        print(f"warning: base_url {base} is not where the portals are served ({' '.join(origins)}); set base_url "
+              f"in sites/_defaults.yaml to {origins[-1]}, then run `reportal build` and `reportal deploy` again",
+              file=out)
+    return not wrong
 
 
 def _concurrency(session: boto3.Session, region: str, out: TextIO) -> dict[str, str]:
@@ -212,40 +281,61 @@ def _concurrency(session: boto3.Session, region: str, out: TextIO) -> dict[str, 
 
 def deploy(stack: str, *, region: str | None = None, root: Path = Path("."), bundle: Path | None = None,
            recipients: list[str] | None = None, backend_params: dict[str, str] | None = None,
-           edge_params: dict[str, str] | None = None, session: boto3.Session | None = None,
-           poll_seconds: float = 5.0, out: TextIO = sys.stderr) -> DeployResult:
+           edge_params: dict[str, str] | None = None, options: DeployOptions | None = None,
+           dry_run: bool = False, session: boto3.Session | None = None,
+           poll_seconds: float = 5.0, out: TextIO = sys.stderr) -> DeployResult | DeployPlan:
     """Deploy `root/dist/` and the function (data from `root/build/function/`) as stack `stack`.
 
     Creates/updates `<stack>-backend` in `region` and `<stack>-edge` in us-east-1. `bundle`: a
     ready function zip (default: built now, which downloads arm64 wheels from PyPI).
-    `recipients`: age public keys (default: `sites/_defaults.yaml`). `*_params`: template
-    parameters to set (e.g. RateLimit, CertificateArn); others keep their previous or default
-    value. Raises DeployError."""
+    `recipients`: age public keys (default: `sites/_defaults.yaml`). `options` and `*_params`:
+    template parameters to set (`*_params` win); others keep their previous or default value.
+    Checks first, in this order and before any bundling: region, credentials (STS), `dist/`,
+    config, keys, templates. `dry_run`: stop after the checks and return the `DeployPlan`
+    (nothing is created, and a change set made for it is deleted again).
+    Raises DeployError, AwsProblem or a botocore error (`reportal.aws_errors.explain` words it)."""
+    from reportal.aws_errors import check_credentials
+    from reportal.deploy_plan import DeployPlan, plan_deploy
+
+    options = options or DeployOptions()
     session = session or boto3.Session(region_name=region)
     region = session.region_name
     dist = root / "dist"
     if not region:
         raise DeployError("no AWS region: pass --region or set AWS_REGION")
+    account = check_credentials(session)
     if not (dist / "index.html").is_file():
         raise DeployError(f"{dist}/index.html not found: run `reportal build` first")
+    base_urls = _base_urls(root)
     recipients = recipients if recipients is not None else _recipients(root)
     if not recipients:
         raise DeployError("no age recipients: add analysts' public keys to sites/_defaults.yaml `recipients`")
+    backend_params = {**options.backend_params(), **(backend_params or {})}
+    edge_params = {**options.edge_params(), **(edge_params or {})}
+    infra = root / "infra"
+    backend_cfn = session.client("cloudformation", region_name=region)
+    edge_cfn = session.client("cloudformation", region_name=EDGE_REGION)
+    for client, name in ((backend_cfn, "backend.yaml"), (edge_cfn, "edge.yaml")):
+        try:
+            client.validate_template(TemplateBody=(infra / name).read_text(encoding="utf-8"))
+        except ClientError as exc:
+            raise DeployError(f"infra/{name} is not a valid template: {exc.response['Error'].get('Message')}") from exc
+    if options.origin:
+        check_base_url(base_urls, [options.origin], out)
+    if dry_run:
+        return plan_deploy(session, stack, root, region=region, account=account, recipients=recipients,
+                           backend_params=backend_params, edge_params=edge_params, base_urls=base_urls, out=out)
     bundle = bundle or build_bundle(root, root / "build" / "function", root / "build" / "function.zip", out_stream=out)
     code = bundle.read_bytes()
-    account = session.client("sts").get_caller_identity()["Account"]
     s3 = session.client("s3", region_name=region)
     bucket = _code_bucket(s3, account, region)
     key = f"{stack}/function-{hashlib.sha256(code).hexdigest()[:20]}.zip"
     s3.put_object(Bucket=bucket, Key=key, Body=code)
     print(f"function bundle: s3://{bucket}/{key} ({len(code) / 1e6:.1f} MB)", file=out)
 
-    backend_cfn = session.client("cloudformation", region_name=region)
-    edge_cfn = session.client("cloudformation", region_name=EDGE_REGION)
     names = (f"{stack}-backend", f"{stack}-edge")
     fresh = _stack_status(backend_cfn, names[0]) is None or _stack_status(edge_cfn, names[1]) is None
     secret = secrets.token_urlsafe(32) if fresh else None  # 43 URL-safe chars; both stacks get it
-    infra = root / "infra"
     backend = _deploy_stack(backend_cfn, names[0], infra / "backend.yaml", {
         **_concurrency(session, region, out), **(backend_params or {}), "Recipients": ",".join(recipients),
         "OriginSecret": secret, "CodeBucket": bucket, "CodeKey": key}, out, poll_seconds)
@@ -267,14 +357,5 @@ def deploy(stack: str, *, region: str | None = None, root: Path = Path("."), bun
         )["Invalidation"]["Id"]
     print(f"done: https://{edge['DistributionDomainName']}/ ({len(synced.uploaded)} uploaded, "
           f"{len(synced.deleted)} deleted, {synced.unchanged} unchanged); queue {backend['QueueUrl']}", file=out)
+    check_base_url(base_urls, edge["SiteOrigins"].split(), out)
     return DeployResult(backend, edge, synced, invalidation)
-
-
-def deploy_command(stack: str, region: str | None = None, root: Path = Path(".")) -> int:
-    """CLI entry: run `deploy`; print a failure (ours or AWS's) as one line on stderr; return 0 or 1."""
-    try:
-        deploy(stack, region=region, root=root)
-    except (DeployError, ClientError, BotoCoreError) as exc:  # e.g. no credentials, access denied
-        print(f"deploy failed: {exc}", file=sys.stderr)
-        return 1
-    return 0

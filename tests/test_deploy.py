@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import os
 import shutil
+import subprocess
+import sys
+import time
+import urllib.request
 import zipfile
 from pathlib import Path
 from typing import Iterator
@@ -18,7 +23,7 @@ from moto.server import ThreadedMotoServer
 
 from reportal import bundle as bundle_module
 from reportal import deploy as deploy_module
-from reportal.deploy import DeployError, build_bundle, cache_control, content_type, deploy
+from reportal.deploy import DeployError, DeployOptions, build_bundle, cache_control, content_type, deploy
 
 REPO = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("moto_shims", REPO / "tests" / "infra" / "moto_shims.py")
@@ -40,6 +45,7 @@ def _fake_install(requirements: Path, target: Path) -> None:
 def repo(tmp_path: Path) -> Path:
     """A tiny checkout: the real infra/ and reportal/, a fake handler, dist/ and function data."""
     (tmp_path / "infra").symlink_to(REPO / "infra")
+    shutil.copytree(REPO / "tests" / "fixtures" / "sites", tmp_path / "sites")
     shutil.copytree(REPO / "reportal", tmp_path / "reportal", ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "lambda").mkdir()
     (tmp_path / "lambda" / "handler.py").write_text("def handler(event, context):\n    return {}\n")
@@ -59,6 +65,7 @@ def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))  # backends are global
     for name, value in {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
                         "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-west-1"}.items():
         monkeypatch.setenv(name, value)
@@ -88,7 +95,7 @@ def test_bundle_refuses_missing_function_data(repo: Path) -> None:
 
 
 @pytest.mark.parametrize(("key", "ctype", "cache"), [
-    ("bz/en/index.html", "text/html; charset=utf-8", "no-cache"),
+    ("bz/en/index.html", "text/html; charset=utf-8", "public, max-age=0, must-revalidate, s-maxage=86400"),
     ("assets/site.3f2a9c1b7d.css", "text/css; charset=utf-8", "public, max-age=31536000, immutable"),
     ("assets/logo.svg", "image/svg+xml", "public, max-age=86400"),
     ("robots.txt", "text/plain; charset=utf-8", "public, max-age=86400"),
@@ -118,7 +125,7 @@ def test_deploy_then_redeploy_one_changed_page(repo: Path, moto_endpoint: str) -
     s3 = boto3.client("s3", region_name="us-east-1")
     bucket = first.edge["BucketName"]
     stored = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
-    assert stored == set(PAGES) and sorted(first.sync.uploaded) == sorted(PAGES)
+    assert stored == set(PAGES) | {deploy_module.HEADERS_MARKER} and sorted(first.sync.uploaded) == sorted(PAGES)
     for key in PAGES:
         head = s3.head_object(Bucket=bucket, Key=key)
         assert (head["ContentType"], head["CacheControl"]) == (content_type(key), cache_control(key))
@@ -150,8 +157,6 @@ def test_deploy_then_redeploy_one_changed_page(repo: Path, moto_endpoint: str) -
 
 
 def test_deploy_refuses_without_recipients(repo: Path, moto_endpoint: str) -> None:
-    (repo / "sites").mkdir()
-    (repo / "sites" / "_defaults.yaml").write_text("recipients: []\n")
     with pytest.raises(DeployError, match="no age recipients"):
         deploy("hotline", region="eu-west-1", root=repo, bundle=repo / "x.zip", poll_seconds=0, out=io.StringIO())
 
@@ -170,3 +175,144 @@ def test_low_concurrency_quota_reserves_none() -> None:
     log = io.StringIO()
     assert deploy_module._concurrency(_LowQuotaSession(), "eu-west-1", log) == {"ReservedConcurrency": "0"}
     assert "quota is 10" in log.getvalue()
+
+
+def _everything(region: str = "eu-west-1") -> dict[str, object]:
+    """What exists in the emulator: stacks (both regions), change sets, buckets and their objects."""
+    found: dict[str, object] = {}
+    for r in (region, "us-east-1"):
+        cfn = boto3.client("cloudformation", region_name=r)
+        stacks = [s for s in cfn.list_stacks()["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE"]
+        found[f"stacks/{r}"] = sorted((s["StackName"], s["StackStatus"]) for s in stacks)
+        found[f"change-sets/{r}"] = sorted(c["ChangeSetName"] for s in stacks
+                                           for c in cfn.list_change_sets(StackName=s["StackName"]).get("Summaries", []))
+    s3 = boto3.client("s3", region_name="us-east-1")
+    for bucket in s3.list_buckets()["Buckets"]:
+        objects = s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", [])
+        found[f"bucket/{bucket['Name']}"] = sorted((o["Key"], o["ETag"]) for o in objects)
+    return found
+
+
+def test_dry_run_on_an_empty_account_creates_nothing(repo: Path, moto_endpoint: str) -> None:
+    log = io.StringIO()
+    # GIVEN nothing deployed WHEN deploy runs with dry_run
+    plan = deploy("hotline", region="eu-west-1", root=repo, recipients=["age1analyst"], dry_run=True,
+                  poll_seconds=0, out=log)
+    # THEN it plans both stacks, the code bucket and every file, and nothing exists afterwards
+    assert [(s.name, s.action) for s in plan.stacks] == [("hotline-backend", "create"), ("hotline-edge", "create")]
+    assert "Add InboxPolicy (AWS::IAM::ManagedPolicy)" in plan.stacks[0].changes
+    assert plan.code_bucket and plan.code_bucket.startswith("reportal-artifacts-")
+    assert sorted(plan.upload) == sorted(PAGES) and plan.invalidate
+    assert _everything() == {"stacks/eu-west-1": [], "change-sets/eu-west-1": [], "stacks/us-east-1": [],
+                             "change-sets/us-east-1": []}
+    assert log.getvalue().startswith("dry run: nothing was changed. A deploy would:\n")
+    # AND no bundle was built (the slow step)
+    assert not (repo / "build" / "function.zip").exists()
+
+
+def test_dry_run_after_a_deploy_shows_changes_and_leaves_nothing(repo: Path, moto_endpoint: str) -> None:
+    bundle = build_bundle(repo, repo / "build" / "function", repo / "fn.zip", install=_fake_install,
+                          out_stream=io.StringIO())
+    deploy("hotline", region="eu-west-1", root=repo, bundle=bundle, recipients=["age1analyst"], poll_seconds=0,
+           out=io.StringIO())
+    before = _everything()
+    # GIVEN a changed page and a new rate limit WHEN dry run
+    (repo / "dist" / "bz" / "es" / "index.html").write_text("<form>reportar aquí</form>")
+    log = io.StringIO()
+    plan = deploy("hotline", region="eu-west-1", root=repo, recipients=["age1analyst"], dry_run=True,
+                  options=DeployOptions(rate_limit=50), poll_seconds=0, out=log)
+    # THEN it names the one page and the parameter, and the emulator holds exactly what it held
+    assert (plan.upload, plan.delete, plan.unchanged, plan.code_bucket) == (["bz/es/index.html"], [], len(PAGES) - 1, None)
+    edge = plan.stacks[1]
+    assert (edge.action, edge.parameters) == ("update", ["RateLimit: 100 → 50"])
+    assert "  upload bz/es/index.html\n" in log.getvalue()
+    assert _everything() == before
+
+
+def test_deploy_without_credentials_fails_fast_in_one_line(repo: Path, tmp_path: Path) -> None:
+    # GIVEN no AWS credentials anywhere boto3 looks (environment, files, SSO)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(HOME=str(tmp_path), AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
+    started = time.monotonic()
+    # WHEN deploy runs
+    done = subprocess.run([sys.executable, "-m", "reportal.cli", "--root", str(repo), "deploy", "--stack", "hotline",
+                           "--region", "eu-west-1"], env=env, capture_output=True, text=True, timeout=60)
+    elapsed = time.monotonic() - started
+    # THEN it stops within 5 s, with one line saying what to do, before any bundling
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("deploy failed: no AWS credentials found; give boto3 credentials: `aws configure`")
+    assert elapsed < 5, elapsed
+    assert not (repo / "build" / "function.zip").exists()
+
+
+def test_an_unreachable_emulator_is_one_line_not_a_traceback(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing"}
+    done = subprocess.run([sys.executable, "-m", "reportal.cli", "--root", str(repo), "deploy", "--stack", "hotline",
+                           "--region", "eu-west-1", "--dry-run"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    assert done.stderr == (f"deploy failed: checking the AWS credentials: could not reach AWS (EndpointConnectionError); "
+                           f"is the emulator at AWS_ENDPOINT_URL=http://127.0.0.1:{port} running?\n")
+
+
+def test_an_emulator_refusal_is_one_line(repo: Path, moto_endpoint: str, capsys: pytest.CaptureFixture) -> None:
+    # GIVEN a stack name CloudFormation refuses WHEN deploy runs THEN one line, exit 1
+    from reportal.cli import main
+
+    code = main(["--root", str(repo), "deploy", "--stack", "bad_name!", "--region", "eu-west-1", "--dry-run"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("deploy failed: ") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(("options", "problem"), [
+    (DeployOptions(domain="report.example.org"), "--domain and --certificate-arn go together"),
+    (DeployOptions(domain="Report Example", certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/"
+                   "12345678-1234-1234-1234-123456789012"), "--domain 'Report Example' is not a host name"),
+    (DeployOptions(domain="report.example.org", certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/"
+                   "12345678-1234-1234-1234-123456789012"), "--certificate-arn must be an ACM certificate in us-east-1"),
+    (DeployOptions(alarm_email="ops"), "--alarm-email 'ops' is not an email address"),
+    (DeployOptions(rate_limit=5), "--rate-limit must be between 10 and 2000000000"),
+    (DeployOptions(log_retention=31), "--log-retention must be one of 1, 3, 5, 7, 14, 30, 60, 90"),
+    (DeployOptions(inbox_access="roles-anywhere"), "--inbox-access roles-anywhere needs --inbox-ca FILE"),
+])
+def test_bad_options_are_refused_before_anything_is_sent(options: DeployOptions, problem: str) -> None:
+    (found,) = options.problems()
+    assert found.startswith(problem)
+
+
+def test_options_map_onto_the_stack_parameters() -> None:
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+    options = DeployOptions(domain="report.example.org", certificate_arn=arn, alarm_email="ops@example.org",
+                            rate_limit=300, log_retention=90, inbox_access="iam-user")
+    assert options.problems() == []
+    assert options.backend_params() == {"AlarmEmail": "ops@example.org", "LogRetentionDays": "90", "InboxAccess": "iam-user"}
+    assert options.edge_params() == {"DomainNames": "report.example.org", "CertificateArn": arn, "RateLimit": "300"}
+
+
+def test_changed_header_rules_upload_every_file_again(repo: Path, moto_endpoint: str) -> None:
+    # GIVEN a bucket whose pages were uploaded under older rules (HTML `no-cache`, no marker)
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="site")
+    for key, text in PAGES.items():
+        s3.put_object(Bucket="site", Key=key, Body=text.encode(), CacheControl="no-cache")
+    # WHEN synced THEN every file goes up again with today's headers, and the next sync skips them
+    first = deploy_module.sync_site(s3, "site", repo / "dist", io.StringIO())
+    assert sorted(first.uploaded) == sorted(PAGES)
+    assert s3.head_object(Bucket="site", Key="bz/en/index.html")["CacheControl"] == deploy_module.HTML_CACHE_CONTROL
+    assert deploy_module.sync_site(s3, "site", repo / "dist", io.StringIO()).unchanged == len(PAGES)
+
+
+def test_base_url_elsewhere_is_a_warning_that_says_what_to_do() -> None:
+    out = io.StringIO()
+    assert not deploy_module.check_base_url({"https://report.iwf.org.uk"}, ["https://d1.cloudfront.net"], out)
+    assert out.getvalue() == (
+        "warning: base_url https://report.iwf.org.uk is not where the portals are served (https://d1.cloudfront.net); "
+        "set base_url in sites/_defaults.yaml to https://d1.cloudfront.net, then run `reportal build` and "
+        "`reportal deploy` again\n")
+    assert deploy_module.check_base_url({"https://d1.cloudfront.net"}, ["https://d1.cloudfront.net"], io.StringIO())
