@@ -16,27 +16,22 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-__all__ = ["DEFAULT_DUPLICATE_WINDOW", "REPORT_FIELDS", "Added", "AmbiguousId", "Store", "url_key"]
+from reportal import audit
+from reportal.inbox import casework
+from reportal.inbox.casework import QueueFilter, QueuePage
+from reportal.inbox.schema import migrate, url_hosts
+
+__all__ = ["DEFAULT_DUPLICATE_WINDOW", "REPORT_FIELDS", "Added", "AmbiguousId", "QueueFilter", "QueuePage", "Store",
+           "url_key"]
 
 REPORT_FIELDS = ("report_id", "received_at", "portal", "lang", "urls", "kind", "notes", "referrer", "email")
 DEFAULT_DUPLICATE_WINDOW = timedelta(hours=72)
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS reports (
-    report_id   TEXT PRIMARY KEY,
-    received_at TEXT NOT NULL,          -- UTC, YYYY-MM-DDTHH:MM:SSZ (sorts as text)
-    portal      TEXT NOT NULL,
-    lang        TEXT NOT NULL,
-    urls        TEXT NOT NULL,          -- JSON [{typed, normalized}]
-    url_key     TEXT NOT NULL,          -- JSON sorted set of normalized URLs, for grouping
-    kind        TEXT, notes TEXT, referrer TEXT, email TEXT,
-    duplicate_of TEXT REFERENCES reports(report_id),
-    stored_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-);
-CREATE INDEX IF NOT EXISTS reports_url_key ON reports(url_key, received_at);
-CREATE INDEX IF NOT EXISTS reports_received ON reports(received_at, report_id);
-"""
 _COLUMNS = "report_id, received_at, portal, lang, urls, kind, notes, referrer, email, duplicate_of, plaintext"
+_ASSESSMENTS = ("(SELECT json_group_array(json_object('url', url, 'outcome', outcome, 'hosting_country',"
+                " hosting_country, 'action', action, 'analyst', analyst, 'assessed_at', assessed_at, 'removed_at',"
+                " removed_at)) FROM (SELECT * FROM assessments a WHERE a.report_id = reports.report_id ORDER BY url))")
+_LISTED = f"{_COLUMNS}, status, {_ASSESSMENTS}"
 
 
 class AmbiguousId(LookupError):
@@ -89,10 +84,7 @@ class Store:
         self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")  # a commit survives power loss, not only a crash
-        self.db.executescript(_SCHEMA)
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(reports)")}
-        if "plaintext" not in columns:  # files written by the walking skeleton
-            self.db.execute("ALTER TABLE reports ADD COLUMN plaintext TEXT")
+        migrate(self.db)
 
     def close(self) -> None:
         """Close the database connection."""
@@ -121,11 +113,15 @@ class Store:
                 group = self._group_of(key, report["received_at"])
                 self.db.execute(
                     "INSERT INTO reports (report_id, received_at, portal, lang, urls, url_key, kind, notes,"
-                    " referrer, email, duplicate_of, plaintext) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " referrer, email, duplicate_of, plaintext, url_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (report["report_id"], report["received_at"], report["portal"], report["lang"],
                      json.dumps(report["urls"], ensure_ascii=False), key, report.get("kind"),
                      report.get("notes"), report.get("referrer"), report.get("email"), group,
-                     json.dumps(report, ensure_ascii=False, separators=(",", ":"))))
+                     json.dumps(report, ensure_ascii=False, separators=(",", ":")), len(report["urls"])))
+                self.db.executemany("INSERT OR IGNORE INTO report_hosts (host, report_id) VALUES (?, ?)",
+                                    [(host, report["report_id"]) for host in url_hosts(report["urls"])])
+                if group is not None:
+                    casework.copy_group_assessments(self.db, report["report_id"], report["urls"], group)
                 added.new.append({**report, "duplicate_of": group})
             self.db.execute("COMMIT")
         except BaseException:
@@ -145,28 +141,69 @@ class Store:
         return self.db.execute("SELECT count(*) FROM reports").fetchone()[0]
 
     def iter_reports(self) -> Iterator[dict[str, Any]]:
-        """Every stored report, oldest first: its plaintext fields plus `duplicate_of`."""
-        cursor = self.db.execute(f"SELECT {_COLUMNS} FROM reports ORDER BY received_at, report_id")
+        """Every stored report, oldest first: its plaintext fields plus `duplicate_of`,
+        `status` and `assessments` (as in `get`)."""
+        cursor = self.db.execute(f"SELECT {_LISTED} FROM reports ORDER BY received_at, report_id")
         for row in cursor:
-            yield _as_report(row)
+            yield {**_as_report(row), "status": row[11], "assessments": json.loads(row[12])}
 
     def list(self) -> list[dict[str, Any]]:
         """`iter_reports` as a list."""
         return list(self.iter_reports())
 
     def get(self, report_id: str) -> dict[str, Any] | None:
-        """The report whose id is `report_id`, or the only one starting with it (≥ 4 characters).
+        """The report whose id is `report_id`, or the only one starting with it (≥ 4 characters):
+        its plaintext fields plus `duplicate_of`, `status`, `assessments` (`[{url, outcome,
+        hosting_country, action, analyst, assessed_at, removed_at}]`, `url` 1-based),
+        `assigned_to` (a name or None), `duplicates` (ids of the reports grouped under it,
+        oldest first) and `analyst_notes` (`[{analyst, at, text}]`, oldest first).
 
         Returns None if none matches; raises `AmbiguousId` if a prefix matches several."""
         row = self.db.execute(f"SELECT {_COLUMNS} FROM reports WHERE report_id = ?", (report_id,)).fetchone()
-        if row or len(report_id) < 4:
-            return _as_report(row) if row else None
-        escaped = report_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = self.db.execute(f"SELECT {_COLUMNS} FROM reports WHERE report_id LIKE ? ESCAPE '\\'"
-                               " ORDER BY report_id LIMIT 11", (escaped + "%",)).fetchall()
-        if len(rows) > 1:
-            raise AmbiguousId([r[0] for r in rows])
-        return _as_report(rows[0]) if rows else None
+        if row is None and len(report_id) >= 4:
+            escaped = report_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            rows = self.db.execute(f"SELECT {_COLUMNS} FROM reports WHERE report_id LIKE ? ESCAPE '\\'"
+                                   " ORDER BY report_id LIMIT 11", (escaped + "%",)).fetchall()
+            if len(rows) > 1:
+                raise AmbiguousId([r[0] for r in rows])
+            row = rows[0] if rows else None
+        if row is None:
+            return None
+        return {**_as_report(row), **casework.casework_of(self.db, row[0])}
+
+    # -- the analysts' work (reportal.inbox.casework has the rules) --------------------------
+
+    def assess(self, report_id: str, url: int, *, outcome: str, hosting_country: str | None = None,
+               action: str | None = None, removed_at: str | None = None, analyst: str,
+               audit_detail: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Record or replace one URL's assessment; see `casework.assess`."""
+        return casework.assess(self.db, report_id, url, outcome=outcome, hosting_country=hosting_country,
+                               action=action, removed_at=removed_at, analyst=analyst, audit_detail=audit_detail)
+
+    def assign(self, report_id: str, analyst: str | None, *, by: str | None = None, by_kind: str = "analyst") -> None:
+        """Give a report to `analyst` (None: nobody); see `casework.assign`."""
+        casework.assign(self.db, report_id, analyst, by=by, by_kind=by_kind)
+
+    def add_note(self, report_id: str, analyst: str, text: str) -> dict[str, Any]:
+        """Add an analyst's note; see `casework.add_note`."""
+        return casework.add_note(self.db, report_id, analyst, text)
+
+    def queue(self, filters: casework.QueueFilter | None = None, *, limit: int = 50,
+              after: str | None = None) -> casework.QueuePage:
+        """One page of the queue of work; see `casework.queue`."""
+        return casework.queue(self.db, filters or casework.QueueFilter(), limit=limit, after=after)
+
+    def follow_up(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """URLs actioned but not confirmed removed, oldest first; see `casework.follow_up`."""
+        return casework.follow_up(self.db, limit=limit)
+
+    def record(self, actor: str, action: str, target: str | None = None, detail: dict[str, Any] | None = None,
+               actor_kind: str = "analyst") -> str:
+        """Write one audit entry in its own transaction (e.g. ``view-report``), anchor it;
+        return its hash. See `reportal.audit`."""
+        with audit.transaction(self.db):
+            digest = audit.append(self.db, actor, action, target, detail, actor_kind)
+        return digest
 
 
 def _as_report(row: tuple) -> dict[str, Any]:

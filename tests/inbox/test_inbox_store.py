@@ -65,7 +65,7 @@ def test_a_failing_batch_stores_nothing(store) -> None:
 def test_plaintext_is_kept_whole_and_listed_with_duplicate_of(store) -> None:
     report = make_report(notes="ملاحظات\u202e\x1b[0m", email="a@example.org", future_field={"x": [1]})
     store.add_many([report])
-    assert store.list() == [{**report, "duplicate_of": None}]
+    assert store.list() == [{**report, "duplicate_of": None, "status": "new", "assessments": []}]
     assert list(store.iter_reports()) == store.list()
 
 
@@ -119,7 +119,8 @@ def test_a_file_from_the_walking_skeleton_is_upgraded(tmp_path) -> None:
         assert store.add_many([new]).new[0]["duplicate_of"] == "old1"
         assert store.list()[0] == {"report_id": "old1", "received_at": "2025-01-01T00:00:00Z", "portal": "bz",
                                    "lang": "en", "urls": [{"typed": "a.example", "normalized": "https://a.example/"}],
-                                   "kind": None, "notes": None, "referrer": None, "email": None, "duplicate_of": None}
+                                   "kind": None, "notes": None, "referrer": None, "email": None, "duplicate_of": None,
+                                   "status": "new", "assessments": []}
     finally:
         store.close()
 

@@ -1,0 +1,206 @@
+"""Versioned schema of the inbox database: numbered steps, each applied once, in order.
+
+`PRAGMA user_version` holds how many steps a file has had. `migrate(db)` runs the missing
+ones, each inside its own `BEGIN IMMEDIATE … COMMIT` (SQLite's DDL is transactional, and
+`user_version` is written in the same transaction), so a crash leaves a file at a step
+boundary, never half-way. Steps never drop or rewrite what a reporter sent: a file from any
+earlier release keeps every report (tests/inbox/test_schema.py upgrades one made by the
+release before the workbench).
+
+Step 1 is the schema that shipped before the workbench; a file at user_version 0 that already
+has the `reports` table is such a file, and step 1 is a no-op on it (it only adds the
+`plaintext` column to files of the walking skeleton, as the shipped store did). Add a change
+as a new function appended to `MIGRATIONS` (one per change; never edit a shipped step). A step
+must not COMMIT and must not call `executescript` (which commits); use `_run`.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Callable
+from urllib.parse import urlsplit
+
+__all__ = ["MIGRATIONS", "SchemaTooNew", "latest_version", "migrate", "url_hosts", "version"]
+
+
+class SchemaTooNew(RuntimeError):
+    """The file was written by a newer reportal (more steps than this one knows)."""
+
+
+def _run(db: sqlite3.Connection, script: str) -> None:
+    """Execute the statements of `script` one by one, inside the caller's transaction
+    (`executescript` would COMMIT first). Statements are split where SQLite says one is
+    complete, so a trigger's body may hold `;`."""
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip(" \n;"):
+        raise ValueError(f"incomplete statement: {statement[:60]!r}")
+
+
+def url_hosts(urls: list[dict]) -> set[str]:
+    """The hosts of a report's normalized URLs (lowercase; a URL without one is skipped)."""
+    hosts = set()
+    for url in urls:
+        try:
+            host = urlsplit(url.get("normalized") or "").hostname
+        except ValueError:
+            continue
+        if host:
+            hosts.add(host)
+    return hosts
+
+
+def _step_1_shipped(db: sqlite3.Connection) -> None:
+    """The reports table as shipped before the workbench (incl. `plaintext`)."""
+    _run(db, """
+CREATE TABLE IF NOT EXISTS reports (
+    report_id   TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL,          -- UTC, YYYY-MM-DDTHH:MM:SSZ (sorts as text)
+    portal      TEXT NOT NULL,
+    lang        TEXT NOT NULL,
+    urls        TEXT NOT NULL,          -- JSON [{typed, normalized}]
+    url_key     TEXT NOT NULL,          -- JSON sorted set of normalized URLs, for grouping
+    kind        TEXT, notes TEXT, referrer TEXT, email TEXT,
+    duplicate_of TEXT REFERENCES reports(report_id),
+    stored_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    plaintext   TEXT
+);
+CREATE INDEX IF NOT EXISTS reports_url_key ON reports(url_key, received_at);
+CREATE INDEX IF NOT EXISTS reports_received ON reports(received_at, report_id)""")
+    columns = {row[1] for row in db.execute("PRAGMA table_info(reports)")}
+    if "plaintext" not in columns:  # files written by the walking skeleton
+        db.execute("ALTER TABLE reports ADD COLUMN plaintext TEXT")
+
+
+def _step_2_casework(db: sqlite3.Connection) -> None:
+    """Status, assignment, assessments per URL, analysts' notes, hosts for the queue's filter."""
+    _run(db, """
+ALTER TABLE reports ADD COLUMN status TEXT NOT NULL DEFAULT 'new'
+    CHECK (status IN ('new', 'in-progress', 'assessed'));
+ALTER TABLE reports ADD COLUMN assigned_to TEXT;
+ALTER TABLE reports ADD COLUMN url_count INTEGER NOT NULL DEFAULT 0;
+UPDATE reports SET url_count = json_array_length(urls);
+CREATE TABLE assessments (
+    report_id       TEXT NOT NULL REFERENCES reports(report_id),
+    url             INTEGER NOT NULL,   -- 1-based index into the report's urls
+    outcome         TEXT NOT NULL,
+    hosting_country TEXT,               -- ISO 3166-1 alpha-2 lowercase, or 'unknown'
+    action          TEXT,
+    analyst         TEXT NOT NULL,
+    assessed_at     TEXT NOT NULL,      -- UTC, YYYY-MM-DDTHH:MM:SSZ
+    removed_at      TEXT,
+    PRIMARY KEY (report_id, url)
+) WITHOUT ROWID;
+CREATE INDEX assessments_follow_up ON assessments(assessed_at, report_id, url)
+    WHERE action IS NOT NULL AND action <> 'none' AND removed_at IS NULL;
+CREATE TABLE notes (
+    id        INTEGER PRIMARY KEY,
+    report_id TEXT NOT NULL REFERENCES reports(report_id),
+    analyst   TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    text      TEXT NOT NULL
+);
+CREATE INDEX notes_report ON notes(report_id, id);
+CREATE TABLE report_hosts (
+    host      TEXT NOT NULL,
+    report_id TEXT NOT NULL REFERENCES reports(report_id),
+    PRIMARY KEY (host, report_id)
+) WITHOUT ROWID;
+ALTER TABLE reports ADD COLUMN queue_rank INTEGER
+    GENERATED ALWAYS AS (CASE status WHEN 'new' THEN 0 WHEN 'in-progress' THEN 1 ELSE 2 END) VIRTUAL;
+CREATE INDEX reports_queue ON reports(queue_rank, received_at, report_id) WHERE duplicate_of IS NULL;
+CREATE INDEX reports_queue_portal ON reports(portal, queue_rank, received_at, report_id) WHERE duplicate_of IS NULL;
+CREATE INDEX reports_queue_lang ON reports(lang, queue_rank, received_at, report_id) WHERE duplicate_of IS NULL;
+CREATE INDEX reports_queue_assigned ON reports(assigned_to, queue_rank, received_at, report_id)
+    WHERE duplicate_of IS NULL AND assigned_to IS NOT NULL;
+CREATE INDEX reports_duplicates ON reports(duplicate_of, received_at) WHERE duplicate_of IS NOT NULL""")
+    rows = db.execute("SELECT report_id, urls FROM reports")
+    db.executemany("INSERT OR IGNORE INTO report_hosts (host, report_id) VALUES (?, ?)",
+                   ((host, report_id) for report_id, urls in rows for host in url_hosts(json.loads(urls))))
+
+
+def _step_3_audit(db: sqlite3.Connection) -> None:
+    """The hash-chained audit log (reportal.audit); triggers refuse UPDATE and DELETE."""
+    _run(db, """
+CREATE TABLE audit (
+    seq        INTEGER PRIMARY KEY,
+    at         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    actor_kind TEXT NOT NULL CHECK (actor_kind IN ('analyst', 'os-user', 'system')),
+    action     TEXT NOT NULL,
+    target     TEXT,
+    detail     TEXT,                    -- canonical JSON, or NULL
+    prev_hash  TEXT NOT NULL,
+    hash       TEXT NOT NULL
+);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END""")
+
+
+def _step_4_analysts(db: sqlite3.Connection) -> None:
+    """Analysts' accounts (reportal.workbench.accounts)."""
+    db.execute("""
+CREATE TABLE analysts (
+    name           TEXT PRIMARY KEY,
+    role           TEXT NOT NULL CHECK (role IN ('analyst', 'supervisor')),
+    password_hash  TEXT NOT NULL,       -- Argon2id, PHC string
+    totp_secret    TEXT NOT NULL,       -- base32
+    last_totp_step INTEGER NOT NULL DEFAULT 0,
+    failed_logins  INTEGER NOT NULL DEFAULT 0,
+    locked_until   TEXT,                -- UTC, YYYY-MM-DDTHH:MM:SSZ
+    disabled       INTEGER NOT NULL DEFAULT 0,
+    created_at     TEXT NOT NULL,
+    session_epoch  INTEGER NOT NULL DEFAULT 0
+)""")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _step_1_shipped,
+    _step_2_casework,
+    _step_3_audit,
+    _step_4_analysts,
+]
+
+
+def latest_version() -> int:
+    """The user_version a file has after `migrate`."""
+    return len(MIGRATIONS)
+
+
+def version(db: sqlite3.Connection) -> int:
+    """The file's `PRAGMA user_version`."""
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Apply the steps `db` lacks, each in its own transaction; return the version reached.
+
+    `db` must be in autocommit mode (`isolation_level=None`) and outside a transaction.
+    Safe to run from several processes at once (the version is re-read under the write lock).
+    Raises `SchemaTooNew` for a file written by a newer release, `sqlite3.Error` if a step
+    fails (that step is rolled back; earlier steps stay).
+    """
+    while True:
+        if version(db) > len(MIGRATIONS):
+            raise SchemaTooNew(f"the inbox database is at schema version {version(db)}; this reportal "
+                               f"knows {len(MIGRATIONS)}: upgrade reportal")
+        if version(db) == len(MIGRATIONS):
+            return len(MIGRATIONS)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            current = version(db)
+            if current < len(MIGRATIONS):
+                MIGRATIONS[current](db)
+                db.execute(f"PRAGMA user_version = {current + 1}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
