@@ -121,6 +121,9 @@ def _parser() -> argparse.ArgumentParser:
     keys.add_commands(sub)  # keys {generate,rotate,recipients}
     inbox_commands.add_commands(sub)  # inbox {drain,list,show,export}
     deploy_options.add_commands(sub)  # deploy [--domain D --certificate-arn ARN … --dry-run]
+    from reportal.workbench import commands as workbench_commands
+
+    workbench_commands.add_commands(sub)  # workbench
     return parser
 
 
