@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 __all__ = ["AssessForm", "LoginForm", "NoteForm", "PasswordForm", "QueueForm"]
 
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
-_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z?$"
+_DATETIME = r"^\s*\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?Z?)?\s*$"
 
 
 class _Form(FlaskForm):
@@ -49,7 +49,7 @@ class AssessForm(_Form):
     hosting_country = SelectField("Hosting country", validators=[Optional()], validate_choice=False)
     action = SelectField("Action taken", validators=[Optional()], validate_choice=False)
     removed_at = StringField("Removal confirmed (UTC)", validators=[
-        Optional(), Regexp(_DATETIME, message="Give the date and time as YYYY-MM-DDTHH:MM (UTC).")])
+        Optional(), Regexp(_DATETIME, message="Give the date and time as YYYY-MM-DD HH:MM (UTC).")])
 
 
 class NoteForm(_Form):

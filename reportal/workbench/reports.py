@@ -37,7 +37,7 @@ def _assess_form(report: dict[str, Any], number: int, formdata: Any = None) -> A
     form = AssessForm(formdata=formdata, prefix=f"u{number}-",
                       outcome=current and current["outcome"], hosting_country=current and current["hosting_country"],
                       action=current and current["action"],
-                      removed_at=current and (current["removed_at"] or "").removesuffix("Z"))
+                      removed_at=current and (current["removed_at"] or "")[:16].replace("T", " "))
     form.outcome.choices = [("", "choose an outcome")] + outcome_choices()
     form.hosting_country.choices = [("", "not known yet")] + country_choices()
     form.action.choices = [("", "no action yet")] + action_choices()

@@ -84,7 +84,7 @@ def test_take_assess_both_urls_and_the_report_is_assessed(ana: Any, seeded: Seed
     assert f"/reports/{report}#url-1" in ana.get("/follow-up").get_data(as_text=True)
     removed = ana.post(f"/reports/{report}/assess", data={
         "csrf_token": token, "url": "1", "u1-outcome": "baseline", "u1-hosting_country": "de",
-        "u1-action": "notice-to-host", "u1-removed_at": "2026-11-30T18:30"})
+        "u1-action": "notice-to-host", "u1-removed_at": "2026-11-30 18:30"})
     assert removed.status_code == 302
     assert f"/reports/{report}#url-1" not in ana.get("/follow-up").get_data(as_text=True)
     assert "2026-11-30T18:30:00Z" in ana.get(f"/reports/{report}").get_data(as_text=True)
