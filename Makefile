@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: run test build check bench messages golden system-deps screenshots clean
+.PHONY: run test build check bench messages golden system-deps screenshots workbench-screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ screenshots: $(STAMP) system-deps
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core; \
 	  else echo "please install fonts-noto-core"; exit 1; fi; }
 	$(VENV)/bin/reportal screenshots --out docs/portals
+
+## workbench-screenshots: docs/workbench/<screen>.png, taken during the workbench's browser walk
+workbench-screenshots: $(STAMP) $(BROWSER_TOOLS)
+	REPORTAL_WORKBENCH_SCREENSHOTS=docs/workbench $(PY) -m pytest -q tests/browser/test_workbench.py -k walk
 
 ## test: create .venv if needed and run the whole suite
 test: $(STAMP) system-deps $(BROWSER_TOOLS)

@@ -45,6 +45,8 @@ def check_budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
         Budget("function: cold init / floor (CPU)", _get(results, "function", "ratio_cpu"), 1.25, "×", False),
         Budget("function: warm CPU per report, p99", _get(results, "function", "warm_cpu_ms_p99"), 2, "ms", False),
         Budget("inbox: reports/s opened and stored", _get(results, "inbox", "reports_per_s"), 1000, "reports/s", True),
+        Budget("workbench: queue page server time, p99", _get(results, "workbench", "queue_ms_p99"), 100, "ms", False),
+        Budget("workbench: report page server time, p99", _get(results, "workbench", "report_ms_p99"), 100, "ms", False),
     ]
     return [{**asdict(b), "met": b.met} for b in budgets]
 
@@ -56,7 +58,7 @@ def _n(value: Any, digits: int = 0) -> str:
 
 
 def _rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
-    b, w, f, i = (r.get(k, {}) for k in ("build", "page_weight", "function", "inbox"))
+    b, w, f, i, wb = (r.get(k, {}) for k in ("build", "page_weight", "function", "inbox", "workbench"))
     rows = [
         ("build", f"full rebuild, {b.get('pages', '?')} pages, CPU", f"{_n(b.get('full_cpu_s'), 3)} s",
          f"{_n(b.get('floor_cpu_s'), 3)} s", f"{_n(b.get('ratio_cpu'), 2)}×",
@@ -86,6 +88,11 @@ def _rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
          f"{_n(i.get('drain_s'), 2)} s, median of {i.get('rounds', '?')}; floor = receive + delete only"),
         ("", "inbox process CPU per report", f"{_n(i.get('drain_cpu_ms_per_report'), 3)} ms",
          f"{_n(i.get('floor_cpu_ms_per_message'), 3)} ms", "", "the queue host's CPU and fsync waits not included"),
+        ("workbench", f"queue page, {_n(wb.get('reports'))} reports", f"{_n(wb.get('queue_ms_median'), 1)} ms", "", "",
+         f"p99 {_n(wb.get('queue_ms_p99'), 1)} ms over {wb.get('samples', '?')} requests (first page, filters, search,"
+         " page 2); server time, test client"),
+        ("", "report page", f"{_n(wb.get('report_ms_median'), 1)} ms", "", "",
+         f"p99 {_n(wb.get('report_ms_p99'), 1)} ms over {wb.get('samples', '?')} reports at random (incl. its audit entry)"),
     ]
     return rows
 

@@ -208,6 +208,15 @@ class Preview:
         self.moto.stop()
 
 
+def workbench_hint(root: Path) -> str:
+    """How to open the analysts' workbench beside the preview, over the inbox it fills."""
+    db = root / "var" / "inbox.sqlite"
+    option = "" if root.resolve() == Path.cwd().resolve() else f" --db {db}"
+    return ("analysts' workbench, in another terminal:\n"
+            f"  .venv/bin/reportal analysts add NAME --role supervisor{option}   (enrol the printed TOTP URI)\n"
+            f"  .venv/bin/reportal workbench{option}   then open http://127.0.0.1:8800/ (docs/workbench.md)")
+
+
 def serve(root: Path, port: int = 8000, host: str = "127.0.0.1") -> int:
     """Run the local preview until interrupted; print one line per stored report."""
     import errno
@@ -235,6 +244,7 @@ def serve(root: Path, port: int = 8000, host: str = "127.0.0.1") -> int:
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
     print(f"reportal preview on {url}/  (queue {preview.queue_url}; inbox {root / 'var' / 'inbox.sqlite'})", flush=True)
+    print(workbench_hint(root), flush=True)
     print("Ctrl-C to stop.", flush=True)
     try:
         while True:

@@ -92,3 +92,16 @@ def test_a_taken_port_is_a_clear_error_not_a_traceback(preview: Any, tmp_path: P
     assert code == 2
     assert f"127.0.0.1:{preview.port} is already in use" in err and "--port" in err
     assert _request(preview, "GET", "/bz/en/")[0] == 200
+
+
+def test_the_preview_tells_how_to_open_the_workbench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reportal.preview import workbench_hint
+
+    # GIVEN the preview run from the repository root, and over another root
+    monkeypatch.chdir(tmp_path)
+    here, elsewhere = workbench_hint(tmp_path), workbench_hint(tmp_path / "other")
+    # THEN it names the command that creates an analyst and the one that serves the workbench
+    assert "reportal analysts add NAME --role supervisor" in here and "http://127.0.0.1:8800/" in here
+    assert "reportal workbench " in here and "--db" not in here
+    # AND points both at the preview's inbox when that is not ./var/inbox.sqlite
+    assert f"--db {tmp_path / 'other' / 'var' / 'inbox.sqlite'}" in elsewhere
