@@ -55,7 +55,7 @@ class AssessForm(_Form):
 class NoteForm(_Form):
     """`POST /reports/<id>/notes`: an analyst's note (never shown to the reporter)."""
 
-    text = TextAreaField("Note", validators=[DataRequired(), Length(max=10_000)])
+    text = TextAreaField("Note", validators=[DataRequired(), Length(max=20_000)])
 
 
 class QueueForm(_Form):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import cache
 
-__all__ = ["action_choices", "country_choices", "label", "outcome_choices"]
+__all__ = ["action_choices", "country_choices", "label", "outcome_choices", "status_choices"]
 
 
 def _labels() -> dict[str, str]:
@@ -23,7 +23,7 @@ def label(value: str | None) -> str:
     """The English label of a vocabulary value or country code; `-` for None."""
     if value is None:
         return "-"
-    return _labels().get(value) or dict(country_choices()).get(value) or value
+    return _labels().get(value) or _country_names().get(value) or value
 
 
 def outcome_choices() -> list[tuple[str, str]]:
@@ -33,11 +33,23 @@ def outcome_choices() -> list[tuple[str, str]]:
     return [(value, label(value)) for value in OUTCOMES]
 
 
+def status_choices() -> list[tuple[str, str]]:
+    """(value, label) for each report status, in the vocabulary's order."""
+    from reportal.inbox.vocabulary import STATUSES
+
+    return [(value, label(value)) for value in STATUSES]
+
+
 def action_choices() -> list[tuple[str, str]]:
     """(value, label) for each action taken, in the vocabulary's order."""
     from reportal.inbox.vocabulary import ACTIONS
 
     return [(value, label(value)) for value in ACTIONS]
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    return dict(country_choices())
 
 
 @cache

@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 
 from reportal.workbench.app import record, store
 from reportal.workbench.forms import QueueForm
+from reportal.workbench.labels import status_choices
 
 __all__ = ["blueprint"]
 
@@ -26,10 +27,8 @@ _SECRET_FILTERS = ("host", "q")
 def index() -> Any:
     """The queue: new reports first, duplicates under their first report, filters, search, paging."""
     from reportal.inbox.store import QueueFilter
-    from reportal.inbox.vocabulary import STATUSES
-
     form = QueueForm(request.args)
-    form.status.choices = [("", "any")] + [(s, s) for s in STATUSES]
+    form.status.choices = [("", "any")] + status_choices()
     if request.args and not form.validate():
         return render_template("queue.html", form=form, page=None, next_url=None, filtered=True,
                                problem="The queue could not be shown: see the filters below."), 400
