@@ -162,11 +162,28 @@ CREATE TABLE analysts (
 )""")
 
 
+def _step_5_sessions(db: sqlite3.Connection) -> None:
+    """The workbench's server-side sessions (reportal.workbench.sessions): the SHA-256 of each
+    session id (never the id), who is logged in (None before login) and the account's
+    `session_epoch` then, when it began and was last used, and its small data (JSON)."""
+    _run(db, """
+CREATE TABLE sessions (
+    id         TEXT PRIMARY KEY,        -- SHA-256 hex of the cookie's session id
+    analyst    TEXT,                    -- None until login
+    epoch      INTEGER,                 -- the account's session_epoch at login
+    created_at TEXT NOT NULL,           -- UTC, YYYY-MM-DDTHH:MM:SSZ
+    last_seen  TEXT NOT NULL,           -- UTC, written at most once a minute
+    data       TEXT NOT NULL DEFAULT '{}'
+) WITHOUT ROWID;
+CREATE INDEX sessions_last_seen ON sessions(last_seen)""")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_1_shipped,
     _step_2_casework,
     _step_3_audit,
     _step_4_analysts,
+    _step_5_sessions,
 ]
 
 
