@@ -20,7 +20,7 @@ from typing import IO, Any, Callable
 
 from reportal.keys import DEFAULT_IDENTITY
 
-__all__ = ["DEFAULT_DB", "add_commands"]
+__all__ = ["DEFAULT_DB", "add_commands", "queue_region"]
 
 DEFAULT_DB = "var/inbox.sqlite"
 _SQS_HOST = re.compile(r"https://sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/")
@@ -57,6 +57,13 @@ class _Progress:
             self.stream.flush()
 
 
+def queue_region(queue_url: str) -> str | None:
+    """The region of an AWS queue URL (https://sqs.REGION.amazonaws.com/…), unless
+    AWS_DEFAULT_REGION is set or the URL is an emulator's (then boto3's own choice: None)."""
+    match = _SQS_HOST.match(queue_url)
+    return None if os.environ.get("AWS_DEFAULT_REGION") or not match else match.group(1)
+
+
 def _inbox_drain(args: argparse.Namespace) -> int:
     import boto3
     from botocore.config import Config
@@ -75,9 +82,7 @@ def _inbox_drain(args: argparse.Namespace) -> int:
         return _error(f"cannot read the identity: {exc}")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    match = _SQS_HOST.match(queue_url)
-    sqs = boto3.client("sqs", region_name=None if os.environ.get("AWS_DEFAULT_REGION") or not match
-                       else match.group(1), config=Config(max_pool_connections=2 * args.receivers))
+    sqs = boto3.client("sqs", region_name=queue_region(queue_url), config=Config(max_pool_connections=2 * args.receivers))
     progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
     stats = DrainStats()
     code = 0
@@ -208,3 +213,6 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--db", default=DEFAULT_DB)
     p.add_argument("--out", default=None, help="file to write (mode 0600); default standard output")
     p.set_defaults(func=_inbox_export)
+    from reportal.inbox import operations
+
+    operations.add_commands(inbox)  # inbox {backup,restore,dlq}

@@ -54,7 +54,7 @@ class DeadLetters:
 
 
 def _duration(seconds: float) -> str:
-    minutes = int(seconds // 60)
+    minutes = round(seconds / 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     return f"{days} d {hours} h" if days else f"{hours} h {minutes} min" if hours else f"{minutes} min"
