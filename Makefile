@@ -47,9 +47,10 @@ screenshots: $(STAMP) system-deps
 workbench-screenshots: $(STAMP) $(BROWSER_TOOLS)
 	REPORTAL_WORKBENCH_SCREENSHOTS=docs/workbench $(PY) -m pytest -q tests/browser/test_workbench.py -k walk
 
-## test: create .venv if needed and run the whole suite
+## test: create .venv if needed and run the whole suite (Hypothesis profile `ci`: thorough;
+## a plain `pytest` uses the quick `dev` profile)
 test: $(STAMP) system-deps $(BROWSER_TOOLS)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --hypothesis-profile=ci
 
 ## bench: measure build, page weight, function and inbox against their floors (docs/performance.md);
 ## prints one table, writes bench/results.json

@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, settings
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURE_SITES = ROOT / "tests" / "fixtures" / "sites"
+from tests.support import CI_MAX_EXAMPLES, DEV_MAX_EXAMPLES, FIXTURE_SITES, ROOT
+
+# `dev` (the default): a developer's quick run. `ci`: what `make test` selects with
+# `--hypothesis-profile=ci`. Both derandomized and without the example database, so a run
+# is repeatable and writes nothing; tests scale their own counts with `support.examples`.
+settings.register_profile("dev", max_examples=DEV_MAX_EXAMPLES, derandomize=True, database=None, deadline=None)
+settings.register_profile("ci", max_examples=CI_MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("dev")
 
 
 @pytest.fixture(autouse=True)
@@ -72,21 +78,6 @@ def handler(built: dict[str, Path], identity_file: Path, sqs: Any, queue_url: st
     settings = Settings(queue_url=queue_url, recipients=(recipient_of(identity_file),),
                         data_dir=built["function"])
     return make_handler(settings, sqs)
-
-
-def form_event(fields: list[tuple[str, str]] | dict[str, str], *, base64_body: bool = True,
-               headers: dict[str, str] | None = None, raw: bytes | None = None) -> dict[str, Any]:
-    """A Function URL event posting `fields` urlencoded (or `raw` bytes) to /submit."""
-    import base64
-
-    from reportal.local_aws import function_url_event
-
-    body = raw if raw is not None else urlencode(fields).encode("ascii")
-    hdrs = {"content-type": "application/x-www-form-urlencoded", **(headers or {})}
-    event = function_url_event("POST", "/submit", hdrs, body)
-    if not base64_body:
-        event["body"], event["isBase64Encoded"] = base64.b64decode(event["body"]).decode("utf-8"), False
-    return event
 
 
 @pytest.fixture

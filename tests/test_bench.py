@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
+
 
 EXPECTED = {
     "machine": {"cpu", "cores", "memory_gib", "python", "implementation", "platform", "load_before", "load_after"},

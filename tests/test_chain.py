@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import form_event
+from tests.support import form_event
 
 
 def test_build_renders_both_languages_of_belize(built: dict[str, Path]) -> None:

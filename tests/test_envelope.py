@@ -17,8 +17,7 @@ from reportal.envelope import (
     check_body, check_plaintext, generate_identity, load_identities, open_envelope, pad, parse_recipients,
     recipients_of, seal,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
 
 
 def _report(**fields: object) -> dict:

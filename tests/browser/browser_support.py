@@ -5,11 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
 import brotli
+
+from tests.support import wait_until
 
 __all__ = ["AXE_TAGS", "BUDGET_BYTES", "compressed_sizes", "headers_bytes", "inbox_report", "page_paths",
            "run_axe"]
@@ -58,22 +59,22 @@ def headers_bytes(status_line: str, headers: dict[str, str]) -> int:
 
 def inbox_report(root: Path, marker: str, timeout: float = 20.0) -> dict[str, Any]:
     """The stored report whose notes contain `marker`, read from `root/var/inbox.sqlite`,
-    waiting up to `timeout` seconds for the preview's drain thread. Raises `AssertionError`
-    if none arrives or more than one carries the marker."""
-    deadline = time.monotonic() + timeout
+    waiting up to `timeout` seconds for the preview's drain thread. Fails the test if none
+    arrives; raises `AssertionError` if more than one carries the marker."""
     db_path = root / "var" / "inbox.sqlite"
-    while time.monotonic() < deadline:
-        if db_path.exists():
-            db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
-            try:
-                rows = db.execute("SELECT portal, lang, urls, kind, notes, referrer, email FROM reports"
-                                  " WHERE instr(notes, ?) > 0", (marker,)).fetchall()
-            finally:
-                db.close()
-            if rows:
-                assert len(rows) == 1, f"{len(rows)} reports carry {marker!r}"
-                portal, lang, urls, kind, notes, referrer, email = rows[0]
-                return {"portal": portal, "lang": lang, "urls": json.loads(urls), "kind": kind,
-                        "notes": notes, "referrer": referrer, "email": email}
-        time.sleep(0.2)
-    raise AssertionError(f"no report with {marker!r} reached the inbox within {timeout} s")
+
+    def rows() -> list[tuple]:
+        if not db_path.exists():
+            return []
+        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+        try:
+            return db.execute("SELECT portal, lang, urls, kind, notes, referrer, email FROM reports"
+                              " WHERE instr(notes, ?) > 0", (marker,)).fetchall()
+        finally:
+            db.close()
+
+    found = wait_until(rows, timeout, f"a report with {marker!r} in the inbox", interval=0.2)
+    assert len(found) == 1, f"{len(found)} reports carry {marker!r}"
+    portal, lang, urls, kind, notes, referrer, email = found[0]
+    return {"portal": portal, "lang": lang, "urls": json.loads(urls), "kind": kind,
+            "notes": notes, "referrer": referrer, "email": email}

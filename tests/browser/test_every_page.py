@@ -44,7 +44,7 @@ def _function_answers(preview: Any, site_root: Path) -> list[tuple[str, int]]:
     from reportal.envelope import recipient_of
     from reportal.submit.app import make_handler
     from reportal.submit.settings import Settings
-    from tests.conftest import form_event
+    from tests.support import form_event
 
     site = json.loads((site_root / "build" / "function" / "site.json").read_text(encoding="utf-8"))
     sqs = boto3.client("sqs", endpoint_url=preview.endpoint, region_name="eu-west-2",

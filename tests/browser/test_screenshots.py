@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT
 
 
 def test_screenshots_command_writes_a_phone_width_png_per_portal(tmp_path: Path) -> None:

@@ -9,8 +9,7 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 from tests.browser.browser_support import inbox_report
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT
 
 
 def _es(message: str) -> str:

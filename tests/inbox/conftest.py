@@ -1,38 +1,12 @@
-"""Fixtures for the inbox tests: report plaintexts, sealed bodies, a moto server on a free port."""
+"""Fixtures for the inbox tests: recipients, a moto server on a free port (helpers: tests/support.py)."""
 from __future__ import annotations
 
 import logging
 import time
-import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
-
-
-def make_report(number: int = 0, urls: list[str] | None = None, received_at: str = "2025-03-01T10:00:00Z",
-                **fields: Any) -> dict[str, Any]:
-    """An envelope v1 plaintext as the function builds it."""
-    urls = urls or [f"https://example.com/page/{number}"]
-    return {"report_id": uuid.uuid4().hex, "received_at": received_at, "portal": "bz", "lang": "es",
-            "urls": [{"typed": u.removeprefix("https://"), "normalized": u} for u in urls],
-            "kind": None, "notes": f"report {number}", "referrer": None, "email": None, **fields}
-
-
-def send_bodies(sqs: Any, queue_url: str, bodies: list[str], version: str | None = "1") -> None:
-    """Put `bodies` on the queue in batches of 10, each with attribute ``v`` (unless None)."""
-    attributes = {"v": {"DataType": "String", "StringValue": version}} if version else {}
-    for start in range(0, len(bodies), 10):
-        answer = sqs.send_message_batch(QueueUrl=queue_url, Entries=[
-            {"Id": str(i), "MessageBody": body, "MessageAttributes": attributes}
-            for i, body in enumerate(bodies[start:start + 10])])
-        assert not answer.get("Failed")
-
-
-def queue_counts(sqs: Any, queue_url: str) -> tuple[int, int]:
-    """(visible, in flight) messages on the queue."""
-    attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]), int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
 @pytest.fixture

@@ -18,14 +18,14 @@ import pytest
 from reportal.envelope import load_identities, seal
 from reportal.inbox.drain import drain
 from reportal.inbox.store import Store
-from tests.inbox.conftest import make_report
+from tests.support import make_report
 
 
 class FakeSQS:
     """A thread-safe in-memory queue answering receive_message / delete_message_batch like SQS
     (up to 10 visible messages per receive, each then in flight until deleted or, with
     `visibility_zero`, visible again at once). `latency` seconds per call stand in for the
-    round trip. `log` holds ("receive", ids) and ("delete", ids) in the order they happened."""
+    round trip (a stand-in for the network, not a wait for another thread). `log` holds ("receive", ids) and ("delete", ids) in the order they happened."""
 
     def __init__(self, bodies: list[str], latency: float = 0.0, delete_latency: float = 0.0,
                  visibility_zero: bool = False):
@@ -183,7 +183,9 @@ def test_a_failed_or_interrupted_commit_deletes_nothing_of_it(identity_file, rec
     with pytest.raises(type(failure)):
         drain(sqs, "q", load_identities(identity_file), store, once=True, wait_seconds=0, receivers=4)
 
-    time.sleep(0.2)  # let any delete still running finish before looking
+    for thread in threading.enumerate():  # let any delete still running finish before looking
+        if thread.name.startswith("reportal-delete"):
+            thread.join(timeout=10)
     deleted = {message_report[i] for i in sqs.deleted()}
     assert deleted <= set(store.committed_ids) and store.count() == len(store.committed_ids) > 0
     assert len(sqs.messages) == 300 - len(deleted)  # nothing uncommitted was deleted
@@ -226,8 +228,7 @@ def test_receivers_must_be_at_least_one(identity_file, tmp_path) -> None:
 def test_cli_stops_cleanly_on_sigterm_mid_drain(moto_endpoint, identity_file, recipients, tmp_path) -> None:
     import boto3
 
-    from tests.inbox.conftest import queue_counts, send_bodies
-    from tests.inbox.test_inbox_crash import ROOT, _stored
+    from tests.support import ROOT, queue_counts, send_bodies, stored_count, wait_until
 
     sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name="eu-west-2")
     queue_url = sqs.create_queue(QueueName="sigterm", Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
@@ -238,14 +239,12 @@ def test_cli_stops_cleanly_on_sigterm_mid_drain(moto_endpoint, identity_file, re
          str(identity_file), "--db", str(db), "--wait", "1", "--receivers", "4"],
         cwd=ROOT, env={**os.environ, "AWS_ENDPOINT_URL": moto_endpoint}, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while _stored(db) == 0 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: stored_count(db) > 0 or proc.poll() is not None, 30, "the drain's first commit")
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
 
     assert proc.returncode == 0, err
-    stored = _stored(db)
+    stored = stored_count(db)
     assert 0 < stored < 1000
     assert re.match(rf"received \d+, stored {stored} .*not deleted 0, queue errors 0$", out.strip())
     visible, in_flight = queue_counts(sqs, queue_url)

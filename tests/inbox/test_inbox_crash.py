@@ -10,11 +10,9 @@ import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from tests.inbox.conftest import make_report, queue_counts, send_bodies
+from tests.support import ROOT, make_report, queue_counts, send_bodies, stored_count, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 REPORTS = 1000
 KILLS = 8
 VISIBILITY_SECONDS = 2  # short, so messages in flight at a kill come back quickly
@@ -35,16 +33,6 @@ def add_many(self, reports):
 store.Store.add_many = add_many
 sys.exit(main(sys.argv[2:]))
 """
-
-
-def _stored(db: Path) -> int:
-    if not db.exists():
-        return 0
-    with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=30) as con:
-        try:
-            return con.execute("SELECT count(*) FROM reports").fetchone()[0]
-        except sqlite3.OperationalError:  # schema not created yet
-            return 0
 
 
 def test_sigkill_at_random_points_loses_nothing_and_stores_nothing_twice(
@@ -75,23 +63,21 @@ def test_sigkill_at_random_points_loses_nothing_and_stores_nothing_twice(
     at_kill: list[int] = []
     after_commit: list[int] = []
     for round_ in range(KILLS):
-        before = _stored(db)
+        before = stored_count(db)
         if before >= REPORTS:
             break
         suicidal = [sys.executable, "-c", _KILL_AFTER_COMMIT, str(rng.randrange(1 << 30)), *drain[3:]]
         argv = drain if round_ % 2 else suicidal
         proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if round_ % 2:
-            deadline = time.monotonic() + 30
-            while _stored(db) <= before and proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.01)
-            time.sleep(rng.uniform(0.0, 0.5))
+            wait_until(lambda: stored_count(db) > before or proc.poll() is not None, 30, "a commit to kill after")
+            time.sleep(rng.uniform(0.0, 0.5))  # the random moment of the kill (not a wait for anything)
             proc.send_signal(signal.SIGKILL)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == -signal.SIGKILL, err.decode(errors="replace")
         if not round_ % 2:
             after_commit.append(int(re.search(rb"killed after commit: (\d+)", err).group(1)))
-        at_kill.append(_stored(db))
+        at_kill.append(stored_count(db))
     killed_seconds = time.monotonic() - started - sent_seconds
 
     # ... then drained to the end with --once until the queue holds nothing
@@ -103,8 +89,9 @@ def test_sigkill_at_random_points_loses_nothing_and_stores_nothing_twice(
         assert done.returncode == 0, done.stderr
         already += int(re.search(r"already stored (\d+)", done.stdout).group(1))
         runs += 1
-        if queue_counts(sqs, queue_url) != (0, 0):
-            time.sleep(VISIBILITY_SECONDS / 2)
+        # messages a killed run had received come back once their visibility timeout ends
+        wait_until(lambda: queue_counts(sqs, queue_url)[0] > 0 or queue_counts(sqs, queue_url) == (0, 0),
+                   VISIBILITY_SECONDS * 10, f"in-flight messages to become visible again (seed {seed})")
     total_seconds = time.monotonic() - started
 
     # THEN every report is stored exactly once, the database is sound, the queue is empty

@@ -14,8 +14,8 @@ import pytest
 from reportal.envelope import load_identities, seal
 from reportal.inbox.drain import DrainStats, drain
 from reportal.inbox.store import Store
-from tests.conftest import form_event
-from tests.inbox.conftest import make_report, queue_counts, send_bodies
+from tests.support import form_event
+from tests.support import make_report, queue_counts, send_bodies
 
 
 @pytest.fixture

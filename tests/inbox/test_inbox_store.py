@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from reportal.inbox.store import AmbiguousId, Store
-from tests.inbox.conftest import make_report
+from tests.support import make_report
 
 
 @pytest.fixture

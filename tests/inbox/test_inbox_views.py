@@ -11,7 +11,7 @@ import pytest
 from reportal.cli import main
 from reportal.inbox.export import escape_text, json_text, neutralize_cell, write_csv
 from reportal.inbox.store import Store
-from tests.inbox.conftest import make_report
+from tests.support import make_report
 
 HOSTILE_URL = "https://evil.example/\x1b]8;;https://x\x07\u202egpj.exe"
 

@@ -6,45 +6,7 @@ from pathlib import Path
 import pytest
 
 from reportal.site.config import ConfigError, load_config
-
-DEFAULTS = """\
-base_url: https://report.example.org
-hotline:
-  name: Example Hotline
-  url: https://hotline.example.org/
-"""
-
-# A valid portal; tests replace one line (or add some) to make one mistake.
-VALID = """\
-code: bz
-languages: [en, es]
-help:
-  - kind: emergency
-    phone: "911"
-    label:
-      en: Emergency
-      es: Emergencias
-"""
-
-
-def problems_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, portal: str, *,
-                 name: str = "bz.yaml", defaults: str = DEFAULTS,
-                 files: dict[str, str] | None = None) -> list[str]:
-    """GIVEN sites/_defaults.yaml and one portal file, WHEN loaded, THEN every problem printed."""
-    monkeypatch.chdir(tmp_path)
-    sites = Path("sites")
-    sites.mkdir()
-    (sites / "_defaults.yaml").write_text(defaults, encoding="utf-8")
-    (sites / name).write_text(portal, encoding="utf-8")
-    for rel, text in (files or {}).items():
-        (sites / rel).parent.mkdir(parents=True, exist_ok=True)
-        (sites / rel).write_text(text, encoding="utf-8")
-    try:
-        loaded = load_config(sites)
-    except ConfigError as exc:
-        return [str(p) for p in exc.problems]
-    return [str(w) for w in loaded.warnings]
-
+from tests.support import DEFAULTS, VALID, problems_for
 
 def test_valid_portal_loads_with_its_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

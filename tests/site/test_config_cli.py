@@ -8,8 +8,8 @@ import pytest
 
 from reportal.cli import main
 from reportal.site.config import load_config
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 
 DEFAULTS = """\
 base_url: https://report.example.org

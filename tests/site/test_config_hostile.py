@@ -7,7 +7,7 @@ import yaml
 
 from reportal.site import yamlload
 from reportal.site.rules import check_https, text_problem
-from tests.site.test_config import VALID, problems_for
+from tests.support import VALID, problems_for
 
 LOADERS = [yaml.SafeLoader] + ([yaml.CSafeLoader] if hasattr(yaml, "CSafeLoader") else [])
 TOO_DEEP = "nested too deeply (more than 32 levels of mappings and lists); a portal file needs at most four"

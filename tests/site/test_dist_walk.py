@@ -13,8 +13,8 @@ from reportal.site.build import Paths, build
 from reportal.site.catalogs import SOURCE_LANGUAGE, language, load_translations
 from reportal.site.config import load_config
 from reportal.site.pages import portal_languages
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 NS = {"h": "http://www.w3.org/1999/xhtml"}
 FORM_FIELDS = [("input", "portal", "hidden"), ("input", "lang", "hidden"), ("input", "url", "text"),
                ("input", "url", "text"), ("input", "url", "text"), ("input", "kind", "radio"),

@@ -17,8 +17,8 @@ import shutil
 from pathlib import Path
 
 from reportal.site.build import Paths, build
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
 CSS = re.compile(rb"/style\.[0-9a-f]+\.css")
 

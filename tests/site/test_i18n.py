@@ -16,8 +16,8 @@ from reportal.site.catalogs import (
     update_catalogs,
 )
 from reportal.site.config import ConfigError, load_config
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "translations"
 DEFAULTS = "base_url: https://report.example.org\nhotline:\n  name: Example Hotline\n  url: https://hotline.example.org/\n"
 

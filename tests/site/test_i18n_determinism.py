@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from reportal.site.build import Paths, build
+from tests.support import ROOT
 
 build_module = importlib.import_module("reportal.site.build")
-ROOT = Path(__file__).resolve().parents[2]
 SITES = [ROOT / "sites", ROOT / "tests" / "fixtures" / "sites"]
 X_DEFAULT = re.compile(rb'<link rel="alternate" hreflang="x-default" href="[^"]*">\n')
 

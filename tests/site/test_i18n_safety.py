@@ -13,9 +13,9 @@ from jinja2 import UndefinedError
 from reportal.site.build import Paths, build
 from reportal.site.output import OutputError, add_file
 from reportal.site.render import make_environment, render_page
+from tests.support import ROOT
 
 build_module = importlib.import_module("reportal.site.build")
-ROOT = Path(__file__).resolve().parents[2]
 NS = {"h": "http://www.w3.org/1999/xhtml"}
 HOSTILE = {
     "Languages": 'Langues" onfocus="alert(1)',

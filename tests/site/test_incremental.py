@@ -10,9 +10,7 @@ import pytest
 from reportal.site.build import Paths, build
 from reportal.site.config import ConfigError
 from reportal.site.output import snapshot, write_output
-
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURE_SITES = ROOT / "tests" / "fixtures" / "sites"
+from tests.support import FIXTURE_SITES, ROOT
 
 
 def _tree(root: Path) -> dict[str, bytes]:

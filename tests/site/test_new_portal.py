@@ -9,8 +9,7 @@ import yaml
 
 from reportal.cli import main
 from reportal.site.config import load_config
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT
 
 
 @pytest.fixture

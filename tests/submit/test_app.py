@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import form_event
-from tests.submit.conftest import queued_reports
+from tests.support import form_event
+from tests.support import queued_reports
 
 
 def _fields(**extra: Any) -> list[tuple[str, str]]:

@@ -1,6 +1,7 @@
 """Property-based runs: whatever arrives, the function answers without a 5xx.
 
-Two generators, each counting the requests it really sent (≥ 10,000 in total):
+Two generators, each counting the requests it really sent (≥ 10,000 in total under `make test`,
+which selects the thorough Hypothesis profile `ci`; a twentieth under the default `dev`):
 - hypothesis builds Function URL events directly (forms, JSON, raw bytes, odd headers, base64 or
   not, foreign origins, broken event shapes) against a stub queue that always accepts, so any
   503 would be an unexpected error: the only statuses allowed are 303, 400, 403, 404, 405;
@@ -9,7 +10,6 @@ Two generators, each counting the requests it really sent (≥ 10,000 in total):
 """
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reportal.local_aws import function_url_event
-from tests.submit.conftest import StubQueue
+from tests.support import ROOT, StubQueue, examples
 from tests.submit.wsgi import HandlerApp
 
-ROOT = Path(__file__).resolve().parents[2]
-HYPOTHESIS_REQUESTS = 7000
-SCHEMATHESIS_REQUESTS = {"positive": 1600, "negative": 1600}
+# Under `make test` (Hypothesis profile `ci`); a developer's default run sends a twentieth.
+HYPOTHESIS_REQUESTS = examples(7000)
+SCHEMATHESIS_REQUESTS = {"positive": examples(1600), "negative": examples(1600)}
 RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
 ALLOWED = {303, 400, 403, 404, 405}
 RUN = settings(deadline=None, database=None, derandomize=True,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from reportal.submit.settings import ENV_NAMES, Settings, SettingsError, origin_allowed, origin_of
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
 
 
