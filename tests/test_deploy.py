@@ -5,7 +5,6 @@ tests/infra/moto_shims.py. The bundle is built with a fake wheel installer (no P
 """
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import shutil
@@ -24,11 +23,8 @@ from moto.server import ThreadedMotoServer
 from reportal import bundle as bundle_module
 from reportal import deploy as deploy_module
 from reportal.deploy import DeployError, DeployOptions, build_bundle, cache_control, content_type, deploy
-
-REPO = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("moto_shims", REPO / "tests" / "infra" / "moto_shims.py")
-moto_shims = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(moto_shims)
+from tests.infra import moto_shims
+from tests.support import ROOT
 
 PAGES = {"index.html": "<h1>portals</h1>", "404.html": "<h1>not found</h1>",
          "bz/en/index.html": "<form>report</form>", "bz/es/index.html": "<form>reportar</form>",
@@ -44,9 +40,9 @@ def _fake_install(requirements: Path, target: Path) -> None:
 @pytest.fixture()
 def repo(tmp_path: Path) -> Path:
     """A tiny checkout: the real infra/ and reportal/, a fake handler, dist/ and function data."""
-    (tmp_path / "infra").symlink_to(REPO / "infra")
-    shutil.copytree(REPO / "tests" / "fixtures" / "sites", tmp_path / "sites")
-    shutil.copytree(REPO / "reportal", tmp_path / "reportal", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "infra").symlink_to(ROOT / "infra")
+    shutil.copytree(ROOT / "tests" / "fixtures" / "sites", tmp_path / "sites")
+    shutil.copytree(ROOT / "reportal", tmp_path / "reportal", ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "lambda").mkdir()
     (tmp_path / "lambda" / "handler.py").write_text("def handler(event, context):\n    return {}\n")
     (tmp_path / "lambda" / "requirements.txt").write_text("fakedep==1.0\n")

@@ -9,17 +9,17 @@ import ast
 import io
 import json
 import zipfile
-from pathlib import Path
 from typing import Any, Iterator
 
 import boto3
 import pytest
 from moto import mock_aws
 
-import moto_shims
+from tests.infra import moto_shims
+from tests.support import ROOT
 
 REGION = "eu-west-1"
-TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "backend.yaml"
+TEMPLATE = ROOT / "infra" / "backend.yaml"
 SECRET = "s" * 43
 
 

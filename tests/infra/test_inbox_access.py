@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -13,9 +12,10 @@ import pytest
 from cfnlint.decode import cfn_yaml
 from moto import mock_aws
 
-import moto_shims
+from tests.infra import moto_shims
+from tests.support import ROOT
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "backend.yaml"
+TEMPLATE = ROOT / "infra" / "backend.yaml"
 REGION = "eu-west-1"
 
 

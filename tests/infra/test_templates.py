@@ -10,8 +10,9 @@ from cfnlint.decode import cfn_yaml
 
 from reportal.headers import CONTENT_SECURITY_POLICY, CSP_MAX_CHARS, SECURITY_HEADERS
 from reportal.submit.settings import ENV_NAMES, Settings
+from tests.support import ROOT
 
-INFRA = Path(__file__).resolve().parents[2] / "infra"
+INFRA = ROOT / "infra"
 
 
 def _load(name: str) -> dict[str, Any]:

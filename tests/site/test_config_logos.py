@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from reportal.site.logos import logo_problems
+from tests.support import ROOT
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">{}</svg>'
 XLINK = 'xmlns:xlink="http://www.w3.org/1999/xlink"'
@@ -122,7 +123,7 @@ def test_portals_share_a_logo_but_two_logos_cannot_share_a_name(tmp_path: Path) 
     from reportal.site.build import Paths, build
     from reportal.site.config import ConfigError, load_config
 
-    root = Path(__file__).resolve().parents[2]
+    root = ROOT
     sites = tmp_path / "sites"
     (sites / "logos" / "old").mkdir(parents=True)
     (sites / "_defaults.yaml").write_text(

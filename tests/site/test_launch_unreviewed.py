@@ -10,8 +10,8 @@ from reportal.cli import main
 from reportal.site.build import Paths, build
 from reportal.site.catalogs import check_catalogs
 from reportal.site.config import ConfigError
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = "base_url: https://report.example.org\nhotline:\n  name: Example Hotline\n  url: https://hotline.example.org/\n"
 
 

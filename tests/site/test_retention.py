@@ -8,9 +8,8 @@ import pytest
 
 from reportal.site.build import Paths, build
 from reportal.site.config import load_config
-from tests.site.test_config import problems_for
+from tests.support import ROOT, problems_for
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = """\
 base_url: https://report.example.org
 hotline:
