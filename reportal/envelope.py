@@ -1,7 +1,7 @@
 """Envelope v1: a report sealed with age to the hotline's recipients (DESIGN.md, "Envelope v1").
 
 Plaintext is UTF-8 JSON ``{report_id, received_at, portal, lang, urls: [{typed, normalized}],
-kind, notes, referrer, email}`` padded with spaces (still valid JSON, RFC 8259 §2) to a
+kind, notes, referrer, email}`` (the fields of `reportal.fields.FIELDS`, in that order) padded with spaces (still valid JSON, RFC 8259 §2) to a
 multiple of 1,024 bytes, so the size of an envelope reveals little about the report.
 The sealed age file (https://age-encryption.org/v1) is base64-encoded (RFC 4648 §4) for the
 SQS body; its only message attribute is ``v`` = ``1`` (SSE does not encrypt attributes).
@@ -26,6 +26,8 @@ from typing import Any
 import pyrage
 from pyrage import x25519
 
+from reportal import fields as report_fields
+
 __all__ = [
     "ENVELOPE_VERSION", "MESSAGE_ATTRIBUTES", "PAD_BYTES", "SQS_MAX_MESSAGE_BYTES", "EnvelopeError",
     "EnvelopeTooLarge", "add_identity", "check_body", "check_plaintext", "generate_identity",
@@ -47,7 +49,6 @@ _ATTRIBUTE_BYTES = sum(len(k) + len(v["DataType"]) + len(v["StringValue"]) for k
 _SQS_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _REPORT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}\Z")
 _RECEIVED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z", re.ASCII)  # ASCII digits only
-_OPTIONAL = ("kind", "notes", "referrer", "email")
 
 
 class EnvelopeError(Exception):
@@ -148,9 +149,9 @@ def check_plaintext(report: dict[str, Any]) -> dict[str, Any]:
 
     `report_id` 1–64 of ``[0-9A-Za-z_-]``; `received_at` ``YYYY-MM-DDTHH:MM:SSZ`` (UTC);
     `portal`, `lang` non-empty strings; `urls` a non-empty list of objects whose `typed` and
-    `normalized` are non-empty strings; `kind`, `notes`, `referrer`, `email` absent, null or
-    strings; no lone surrogate anywhere. Other keys are kept (stored verbatim). Lengths are not
-    capped: the inbox never truncates. Raises `EnvelopeError` naming the first bad field (never its value).
+    `normalized` are non-empty strings; every other field of `reportal.fields.FIELDS` (`kind`,
+    `notes`, `referrer`, `email`) absent, null or a string; no lone surrogate anywhere. Other
+    keys are kept (stored verbatim). Lengths are not capped: the inbox never truncates. Raises `EnvelopeError` naming the first bad field (never its value).
     """
     def bad(field: str) -> EnvelopeError:
         return EnvelopeError(f"envelope plaintext: bad or missing {field!r}")
@@ -164,17 +165,18 @@ def check_plaintext(report: dict[str, Any]) -> dict[str, Any]:
         datetime.strptime(received, "%Y-%m-%dT%H:%M:%SZ")
     except ValueError:
         raise bad("received_at") from None
-    for field in ("portal", "lang"):
-        if not isinstance(report.get(field), str) or not report[field]:
-            raise bad(field)
-    urls = report.get("urls")
-    if not isinstance(urls, list) or not urls or not all(
-            isinstance(u, dict) and all(isinstance(u.get(k), str) and u[k] for k in ("typed", "normalized"))
-            for u in urls):
-        raise bad("urls")
-    for field in _OPTIONAL:
-        if report.get(field) is not None and not isinstance(report[field], str):
-            raise bad(field)
+    for f in report_fields.envelope_fields():  # in contract order: the first bad one is named
+        value = report.get(f.envelope)
+        if f.kind == "context":
+            good = isinstance(value, str) and bool(value)
+        elif f.kind == "url":
+            good = isinstance(value, list) and bool(value) and all(
+                isinstance(u, dict) and all(isinstance(u.get(k), str) and u[k] for k in ("typed", "normalized"))
+                for u in value)
+        else:
+            good = value is None or isinstance(value, str)
+        if not good:
+            raise bad(f.envelope)
     try:  # JSON may escape a lone surrogate ("\ud800"), which no UTF-8 store can hold
         json.dumps(report, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:

@@ -18,6 +18,8 @@ from pathlib import Path
 from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from reportal import fields
+
 __all__ = ["install_translations", "page_environment"]
 
 
@@ -42,6 +44,7 @@ def page_environment(templates: Path, translations: NullTranslations,
         bytecode_cache=bytecode_cache,
     )
     env.policies["ext.i18n.trimmed"] = True
+    env.globals["report_fields"] = fields.FIELDS  # the form's fields (templates/_field.html)
     install_translations(env, translations)
     return env
 

@@ -18,13 +18,13 @@ import re
 import unicodedata
 from typing import IO, Any, Iterable
 
+from reportal import fields as report_fields
+
 __all__ = [
-    "CSV_COLUMNS", "escape_cell", "escape_text", "format_line", "format_report", "json_text", "neutralize_cell",
+    "csv_columns", "escape_cell", "escape_text", "format_line", "format_report", "json_text", "neutralize_cell",
     "write_csv", "write_jsonl",
 ]
 
-CSV_COLUMNS = ("report_id", "received_at", "portal", "lang", "urls_normalized", "urls_typed", "kind",
-               "notes", "referrer", "email", "duplicate_of")
 # First characters that make a spreadsheet evaluate a cell: OWASP CSV Injection (= + - @ tab CR),
 # ASVS 1.2.10 (NUL), and their full-width forms, which some spreadsheets fold to ASCII.
 _FORMULA_START = frozenset("=+-@\t\r\0＝＋－＠")
@@ -90,30 +90,46 @@ def json_text(value: Any, indent: int | None = None) -> str:
     return _NOT_PRINTABLE_ASCII.sub(_json_escape, text)
 
 
-def _urls(report: dict[str, Any], key: str) -> list[str]:
-    return [u.get(key, "") for u in report.get("urls", [])]
+def _seen_in(view: str) -> list[report_fields.Field]:
+    """The fields analysts see in `view` ("list", "show", "export"), in form order."""
+    return [f for f in report_fields.envelope_fields() if view in f.analysts]
 
 
 def format_line(report: dict[str, Any]) -> str:
-    """One line for `inbox list`: id, received_at, portal/lang, group, normalized URLs."""
+    """One line for `inbox list`: id, received_at, portal/lang, group, then every other field
+    listed (`reportal.fields`, "list"): the normalized URLs, other values when given."""
     group = f"  duplicate of {report['duplicate_of']}" if report.get("duplicate_of") else ""
-    urls = "  ".join(escape_text(u) for u in _urls(report, "normalized"))
+    values = []
+    for f in _seen_in("list"):
+        if f.kind == "url":
+            values += [escape_text(u.get("normalized", "")) for u in report.get(f.envelope) or []]
+        elif f.kind != "context" and report.get(f.envelope) is not None:
+            values.append(escape_text(report[f.envelope]))
     return (f"{escape_text(report['report_id'])}  {escape_text(report['received_at'])}  "
-            f"{escape_text(report['portal'])}/{escape_text(report['lang'])}{group}  {urls}")
+            f"{escape_text(report['portal'])}/{escape_text(report['lang'])}{group}  {'  '.join(values)}")
 
 
 def format_report(report: dict[str, Any]) -> str:
-    """Every field of one report for `inbox show`, labelled, one value per line, escaped."""
-    lines = [f"{name:<13}{escape_text(report.get(name))}"
-             for name in ("report_id", "received_at", "portal", "lang", "duplicate_of", "kind")]
-    for number, url in enumerate(report.get("urls", []), 1):
-        lines.append(f"url {number:<9}{escape_text(url.get('normalized'))}")
-        if url.get("typed") != url.get("normalized"):
-            lines.append(f"  as typed    {escape_text(url.get('typed'))}")
-    lines += [f"{name:<13}{escape_text(report.get(name))}" for name in ("referrer", "email")]
-    lines.append("notes")
-    notes = report.get("notes")
-    lines += [f"  {escape_text(line)}" for line in (notes.split("\n") if notes else ["-"])]
+    """Every field of one report analysts see (`reportal.fields`, "show") for `inbox show`,
+    labelled, escaped, in form order: one value per line, each URL numbered (with what was typed
+    when it differs), free text over several lines last."""
+    lines = [f"{name:<13}{escape_text(report.get(name))}" for name in ("report_id", "received_at")]
+    shown = _seen_in("show")
+    for f in (f for f in shown if f.kind == "context"):
+        lines.append(f"{f.envelope:<13}{escape_text(report.get(f.envelope))}")
+    lines.append(f"{'duplicate_of':<13}{escape_text(report.get('duplicate_of'))}")
+    for f in shown:
+        if f.kind == "url":
+            for number, url in enumerate(report.get(f.envelope) or [], 1):
+                lines.append(f"url {number:<9}{escape_text(url.get('normalized'))}")
+                if url.get("typed") != url.get("normalized"):
+                    lines.append(f"  as typed    {escape_text(url.get('typed'))}")
+        elif f.kind not in ("context", "text"):
+            lines.append(f"{f.envelope:<13}{escape_text(report.get(f.envelope))}")
+    for f in (f for f in shown if f.kind == "text"):
+        lines.append(f.envelope)
+        text = report.get(f.envelope)
+        lines += [f"  {escape_text(line)}" for line in (text.split("\n") if text else ["-"])]
     return "\n".join(lines)
 
 
@@ -133,18 +149,32 @@ def neutralize_cell(value: str | None) -> str:
     return "'" + value if value[:1] in _FORMULA_START else value
 
 
+def csv_columns() -> list[str]:
+    """The CSV header: report_id, received_at, each exported field (`reportal.fields`, "export";
+    a URL field as two columns, ``urls_normalized`` and ``urls_typed``), duplicate_of."""
+    columns = ["report_id", "received_at"]
+    for f in _seen_in("export"):
+        columns += [f"{f.envelope}_normalized", f"{f.envelope}_typed"] if f.kind == "url" else [f.envelope]
+    return columns + ["duplicate_of"]
+
+
 def write_csv(reports: Iterable[dict[str, Any]], out: IO[str]) -> int:
-    """Write a header row then one row per report (`CSV_COLUMNS`; several URLs are one cell,
+    """Write a header row (`csv_columns`) then one row per report (several URLs are one cell,
     one per line), every cell quoted (RFC 4180), escaped (`escape_cell`) then neutralized
     (`neutralize_cell`); return the report count."""
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_columns())
+    exported = _seen_in("export")
     count = 0
     for r in reports:
-        # Each URL escaped on its own (a line feed in one is \x0a), so a line is always one URL.
-        urls = ["\n".join(escape_text(u) for u in _urls(r, key)) for key in ("normalized", "typed")]
-        row = [escape_cell(r.get(k)) for k in ("report_id", "received_at", "portal", "lang")] + urls + [
-            escape_cell(r.get(k)) for k in ("kind", "notes", "referrer", "email", "duplicate_of")]
+        row = [escape_cell(r.get(k)) for k in ("report_id", "received_at")]
+        for f in exported:
+            if f.kind == "url":
+                # Each URL escaped on its own (a line feed in one is \x0a), so a line is always one URL.
+                row += ["\n".join(escape_text(u.get(key, "")) for u in r.get(f.envelope) or []) for key in ("normalized", "typed")]
+            else:
+                row.append(escape_cell(r.get(f.envelope)))
+        row.append(escape_cell(r.get("duplicate_of")))
         writer.writerow([neutralize_cell(v) for v in row])
         count += 1
     return count

@@ -20,7 +20,7 @@ from reportal.site.render import MemoryBytecodeCache, make_environment, render_p
 
 __all__ = ["BuildResult", "Paths", "build", "function_files"]
 
-FUNCTION_TEMPLATES = ("base.html", "report.html", "_help.html")
+FUNCTION_TEMPLATES = ("base.html", "report.html", "_field.html", "_help.html")
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from reportal.fields import form_values
 from reportal.site.catalogs import SOURCE_LANGUAGE, country_name, language
 from reportal.site.config import Portal
 
-__all__ = ["EMPTY_FORM", "KINDS", "Page", "plan_pages", "portal_context", "portal_languages"]
-
-# The report form as the static page shows it; the function fills in what a reporter typed.
-EMPTY_FORM: dict[str, Any] = {
-    "status": "new", "errors": [],
-    "values": {"url": ["", "", ""], "kind": "", "notes": "", "referrer": "", "email": ""},
-}
+__all__ = ["KINDS", "Page", "empty_form", "plan_pages", "portal_context", "portal_languages"]
 
 # Page kind → (template, path under /<cc>/<lang>/).
 KINDS: dict[str, tuple[str, str]] = {
@@ -98,9 +93,16 @@ def _alternates(portal: Portal, base: str, kind: str) -> list[dict[str, str]]:
     return alts
 
 
+def empty_form() -> dict[str, Any]:
+    """The report form as the static page shows it (`reportal.fields`); the function fills
+    in what a reporter typed."""
+    return {"status": "new", "errors": [], "values": form_values({})}
+
+
 def plan_pages(portals: list[Portal], css: str) -> list[Page]:
     """Every page of every portal in every language, plus `/<cc>/` and the root index."""
     pages: list[Page] = []
+    form = empty_form()
     for portal in portals:
         contexts: dict[str, dict[str, Any]] = {}
         base = portal.base_url.rstrip("/")
@@ -108,7 +110,7 @@ def plan_pages(portals: list[Portal], css: str) -> list[Page]:
         for lang in tags:
             shared = portal_context(portal, lang, css)
             for kind, (template, rel) in KINDS.items():
-                ctx = dict(shared, page=kind, switcher=[], alternates=[], form=EMPTY_FORM)
+                ctx = dict(shared, page=kind, switcher=[], alternates=[], form=form)
                 if kind != "404":
                     alts = _alternates(portal, base, kind)
                     ctx["alternates"] = alts

@@ -21,11 +21,13 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 from urllib.parse import parse_qs
 
-from reportal.submit.urls import MAX_URL_CHARS, UrlError, active_scheme, normalize_url, strip_space
+from reportal import fields as report_fields
+from reportal.fields import Field
+from reportal.submit.urls import UrlError, active_scheme, normalize_url, strip_space
 
 __all__ = [
-    "KINDS", "MAX_BODY_BYTES", "MAX_NOTES_CHARS", "MAX_PARSE_BYTES", "MAX_URLS", "FieldError", "InvalidReport",
-    "QueueUnavailable", "Report", "ReportError", "is_honeypot", "parse_form", "validate_report",
+    "MAX_BODY_BYTES", "MAX_PARSE_BYTES", "FieldError", "InvalidReport", "QueueUnavailable", "Report", "ReportError",
+    "is_honeypot", "parse_form", "validate_report",
 ]
 
 MAX_BODY_BYTES = 64 * 1024
@@ -33,11 +35,6 @@ MAX_BODY_BYTES = 64 * 1024
 # non-ASCII character 9 bytes percent-encoded: about 860 KB): bodies up to this size are still
 # parsed so the 400 page gives back what was typed.
 MAX_PARSE_BYTES = 16 * MAX_BODY_BYTES
-MAX_URLS = 10
-MAX_NOTES_CHARS = 5000
-MAX_EMAIL_CHARS = 320  # RFC 3696 §3: 64 local + @ + 255 domain
-KINDS = ("image", "video", "website", "other")
-FIELDS = ("portal", "lang", "url", "kind", "notes", "referrer", "email", "website")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MEDIA_TYPES = ("", "application/x-www-form-urlencoded", "application/json")
 # Read unchanged by every charset a form may declare; not by the escape
@@ -48,8 +45,8 @@ _ASCII_PROBE = _ASCII_PROBE_TEXT.encode("ascii")
 # of a body that cannot be parsed (urlencoded, text/plain or multipart), to answer in the
 # reporter's language.
 _RECOVER_BYTES = 4096
-_HIDDEN_PAIR = re.compile(r"(?:^|[&\r\n])(portal|lang)=([A-Za-z0-9_\-]{1,35})(?=[&\r\n]|$)")
-_HIDDEN_PART = re.compile(r'name="(portal|lang)"\r?\n\r?\n([A-Za-z0-9_\-]{1,35})\r?\n')
+_HIDDEN_PAIR = r"(?:^|[&\r\n])({names})=([A-Za-z0-9_\-]{{1,35}})(?=[&\r\n]|$)"
+_HIDDEN_PART = r'name="({names})"\r?\n\r?\n([A-Za-z0-9_\-]{{1,35}})\r?\n'
 
 
 @dataclass(frozen=True)
@@ -81,27 +78,32 @@ class QueueUnavailable(ReportError):
 
 @dataclass
 class Report:
-    """A validated report, the plaintext of envelope v1 (`as_envelope()`)."""
+    """A validated report, the plaintext of envelope v1 (`as_envelope()`).
+
+    `answers` holds every optional field (`reportal.fields`) by name, None when left empty;
+    ``report.notes`` reads ``report.answers["notes"]``."""
 
     portal: str
     lang: str
     urls: list[dict[str, str]]
-    kind: str | None = None
-    notes: str | None = None
-    referrer: str | None = None
-    email: str | None = None
-    honeypot: bool = False
+    answers: dict[str, str | None] = field(default_factory=dict)
     report_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     received_at: str = field(
         default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"))
 
+    def __getattr__(self, name: str) -> str | None:
+        answers = self.__dict__.get("answers", {})
+        if name in answers:
+            return answers[name]
+        raise AttributeError(name)
+
     def as_envelope(self) -> dict[str, Any]:
-        """The envelope v1 plaintext fields, in contract order."""
-        return {
-            "report_id": self.report_id, "received_at": self.received_at, "portal": self.portal,
-            "lang": self.lang, "urls": self.urls, "kind": self.kind, "notes": self.notes,
-            "referrer": self.referrer, "email": self.email,
-        }
+        """The envelope v1 plaintext fields, in contract order (`reportal.fields.FIELDS`)."""
+        plaintext: dict[str, Any] = {"report_id": self.report_id, "received_at": self.received_at}
+        fixed = {"portal": self.portal, "lang": self.lang, "url": self.urls}
+        for f in report_fields.envelope_fields():
+            plaintext[f.envelope] = fixed[f.name] if f.name in fixed else self.answers.get(f.name)
+        return plaintext
 
 
 def _no_surrogates(value: str) -> str:
@@ -128,6 +130,10 @@ def _charset(content_type: str) -> str:
     return "utf-8"
 
 
+def _names() -> list[str]:
+    return [f.name for f in report_fields.FIELDS]
+
+
 def _parse_json(body: bytes) -> dict[str, list[str]]:
     try:
         data = json.loads(body.decode("utf-8-sig", "replace"))
@@ -137,7 +143,7 @@ def _parse_json(body: bytes) -> dict[str, list[str]]:
         raise InvalidReport([FieldError("body", "body-invalid")])
     fields: dict[str, list[str]] = {}
     errors = []
-    for key in FIELDS:  # unknown keys are ignored, never echoed
+    for key in _names():  # unknown keys are ignored, never echoed
         value = data.get(key)
         if value is None:
             continue
@@ -157,16 +163,17 @@ def _parse_urlencoded(body: bytes, charset: str) -> dict[str, list[str]]:
                           errors="replace")
     except (UnicodeError, LookupError, ValueError):  # a codec that cannot "replace" (idna, undefined)
         parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, errors="replace")
-    return {key: [_no_surrogates(v) for v in parsed[key]] for key in FIELDS if key in parsed}
+    return {key: [_no_surrogates(v) for v in parsed[key]] for key in _names() if key in parsed}
 
 
 def _hidden_fields(body: bytes) -> dict[str, list[str]]:
     """``portal`` and ``lang`` read from the first 4 KiB of a body that cannot be parsed
     whole, as ``name=value`` pairs or multipart parts; {} if neither is found."""
     start = body[:_RECOVER_BYTES].decode("latin-1")
+    names = "|".join(re.escape(f.name) for f in report_fields.FIELDS if f.kind == "context")
     found: dict[str, list[str]] = {}
     for pattern in (_HIDDEN_PAIR, _HIDDEN_PART):
-        for name, value in pattern.findall(start):
+        for name, value in re.findall(pattern.format(names=names), start):
             found.setdefault(name, [value])
     return found
 
@@ -205,76 +212,95 @@ def _one(fields: Mapping[str, list[str]], name: str) -> str:
     return values[0]
 
 
-def _notes_length(notes: str) -> int:
+def _text_length(text: str) -> int:
     # A textarea's maxlength counts a line break as one character, but the browser submits
     # it as CRLF (HTML Living Standard, "textarea" API value vs. form submission value).
-    return len(notes.replace("\r\n", "\n"))
+    return len(text.replace("\r\n", "\n"))
 
 
-def _validate_urls(fields: Mapping[str, list[str]], errors: list[FieldError]) -> list[dict[str, str]]:
-    """Every non-empty `url` value, in order; empty ones (the form's spare inputs) dropped.
-    `index` in errors is the value's position among all `url` values sent (the form input)."""
-    sent = list(enumerate(fields.get("url", [])))
+def _check_urls(f: Field, fields: Mapping[str, list[str]], errors: list[FieldError]) -> list[dict[str, str]]:
+    """Every non-empty value, in order; empty ones (the form's spare inputs) dropped.
+    `index` in errors is the value's position among all values sent (the form input)."""
+    sent = list(enumerate(fields.get(f.name, [])))
     typed = [(i, u) for i, u in sent if strip_space(u)]
     if not typed:
-        errors.append(FieldError("url", "url-missing", 0))
+        errors.append(FieldError(f.name, "url-missing", 0))
         return []
-    if len(typed) > MAX_URLS:
-        errors.append(FieldError("url", "url-too-many", typed[MAX_URLS][0]))
+    if len(typed) > f.max_values:
+        errors.append(FieldError(f.name, "url-too-many", typed[f.max_values][0]))
     urls = []
     for index, raw in typed:
-        if len(raw) > MAX_URL_CHARS:
-            errors.append(FieldError("url", "url-too-long", index))
+        if f.max_chars is not None and len(raw) > f.max_chars:
+            errors.append(FieldError(f.name, f.too_long_code, index))
             continue
         try:
             normalized = normalize_url(raw)
         except UrlError as exc:
-            errors.append(FieldError("url", exc.code, index))
+            errors.append(FieldError(f.name, exc.code, index))
             continue
         urls.append({"typed": normalized.typed, "normalized": normalized.normalized})
     return urls
 
 
-def _validate_referrer(value: str, errors: list[FieldError]) -> str | None:
-    """The referrer as typed, trimmed, never rewritten: an address or text ("Telegram:
+def _check_address(f: Field, value: str, errors: list[FieldError]) -> str | None:
+    """The value as typed, trimmed, never rewritten: an address or text ("Telegram:
     @channel", "a chat group"). Only an active scheme (`active_scheme`) or more than
-    `MAX_URL_CHARS` code points is refused."""
-    referrer = strip_space(value) or None
-    if referrer is None:
+    `max_chars` code points is refused."""
+    address = strip_space(value) or None
+    if address is None:
         return None
-    if len(referrer) > MAX_URL_CHARS:
-        errors.append(FieldError("referrer", "url-too-long"))
-    elif active_scheme(referrer):
-        errors.append(FieldError("referrer", "url-scheme"))
-    return referrer
+    if f.max_chars is not None and len(address) > f.max_chars:
+        errors.append(FieldError(f.name, f.too_long_code))
+    elif active_scheme(address):
+        errors.append(FieldError(f.name, "url-scheme"))
+    return address
 
 
-def _validate_email(value: str, errors: list[FieldError]) -> str | None:
+def _check_email(f: Field, value: str, errors: list[FieldError]) -> str | None:
     """Loose check (RFC 5321 §4.5.3.1 length; any Unicode local part, RFC 6531)."""
     email = strip_space(value) or None
     if email is None:
         return None
     local, at, domain = email.rpartition("@")
-    if len(email) > MAX_EMAIL_CHARS:
-        errors.append(FieldError("email", "email-too-long"))
+    if f.max_chars is not None and len(email) > f.max_chars:
+        errors.append(FieldError(f.name, f.too_long_code))
     elif not at or not local or "." not in domain.strip(".") or any(ch.isspace() for ch in email):
-        errors.append(FieldError("email", "email-invalid"))
+        errors.append(FieldError(f.name, "email-invalid"))
     return email
 
 
+def _check_choice(f: Field, value: str, errors: list[FieldError]) -> str | None:
+    choice = value or None
+    if choice is not None and choice not in {c.value for c in f.choices}:
+        errors.append(FieldError(f.name, f"{f.name}-invalid"))
+    return choice
+
+
+def _check_text(f: Field, value: str, errors: list[FieldError]) -> str | None:
+    """Free text, kept exactly as typed (a text kind) or trimmed (a line kind)."""
+    text = (value if f.kind == "text" else strip_space(value)) or None
+    if text is not None and f.max_chars is not None and _text_length(text) > f.max_chars:
+        errors.append(FieldError(f.name, f.too_long_code))
+    return text
+
+
+_CHECKS = {"address": _check_address, "email": _check_email, "choice": _check_choice, "text": _check_text,
+           "line": _check_text}
+
+
 def is_honeypot(fields: Mapping[str, list[str]]) -> bool:
-    """True if the hidden ``website`` field (invisible to people, filled by bots) holds text."""
-    return any(strip_space(value) for value in fields.get("website", []))
+    """True if a honeypot field (hidden from people, filled by bots: ``website``) holds text."""
+    return any(strip_space(value) for f in report_fields.FIELDS if f.kind == "honeypot"
+               for value in fields.get(f.name, []))
 
 
 def validate_report(fields: Mapping[str, list[str]], site: Mapping[str, Any]) -> Report:
-    """Check every field of the form contract (DESIGN.md) against `site`
-    (portal code → {"languages": [...]}).
+    """Check every field of the form contract (`reportal.fields.FIELDS`, DESIGN.md) against
+    `site` (portal code → {"languages": [...]}).
 
-    Returns a `Report` (``honeypot=True`` if the hidden ``website`` field was filled);
-    raises `InvalidReport` listing every bad field, in form order. Lengths are in code
-    points: url ≤ `MAX_URL_CHARS`, notes ≤ `MAX_NOTES_CHARS` (CRLF counted as one),
-    email ≤ `MAX_EMAIL_CHARS`; at most `MAX_URLS` non-empty urls.
+    Returns a `Report`; raises `InvalidReport` listing every bad field, in form order. Lengths
+    are in code points, each within its field's `max_chars` (notes: CRLF counted as one); at
+    most `max_values` non-empty urls. The honeypot is not checked here (`is_honeypot`).
     """
     errors: list[FieldError] = []
     portal, lang = _one(fields, "portal"), _one(fields, "lang")
@@ -282,16 +308,13 @@ def validate_report(fields: Mapping[str, list[str]], site: Mapping[str, Any]) ->
         errors.append(FieldError("portal", "portal-unknown"))
     elif lang not in site[portal]["languages"]:
         errors.append(FieldError("lang", "lang-unknown"))
-    urls = _validate_urls(fields, errors)
-    kind = _one(fields, "kind") or None
-    if kind is not None and kind not in KINDS:
-        errors.append(FieldError("kind", "kind-invalid"))
-    notes = _one(fields, "notes") or None
-    if notes is not None and _notes_length(notes) > MAX_NOTES_CHARS:
-        errors.append(FieldError("notes", "notes-too-long"))
-    referrer = _validate_referrer(_one(fields, "referrer"), errors)
-    email = _validate_email(_one(fields, "email"), errors)
+    urls: list[dict[str, str]] = []
+    answers: dict[str, str | None] = {}
+    for f in report_fields.FIELDS:
+        if f.kind == "url":
+            urls = _check_urls(f, fields, errors)
+        elif f.kind in _CHECKS:
+            answers[f.name] = _CHECKS[f.kind](f, _one(fields, f.name), errors)
     if errors:
         raise InvalidReport(errors, fields)
-    return Report(portal=portal, lang=lang, urls=urls, kind=kind, notes=notes, referrer=referrer,
-                  email=email, honeypot=is_honeypot(fields))
+    return Report(portal=portal, lang=lang, urls=urls, answers=answers)

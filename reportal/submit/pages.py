@@ -12,14 +12,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from reportal.submit.form import MAX_EMAIL_CHARS, MAX_NOTES_CHARS, MAX_URLS, FieldError
-from reportal.submit.messages import MESSAGES, TARGETS
-from reportal.submit.urls import MAX_URL_CHARS
+from reportal import fields as report_fields
+from reportal.submit.form import FieldError
+from reportal.submit.messages import MESSAGES, limit_of, message_of, target_of
 
 __all__ = ["load_site", "render_form_page"]
 
-_LIMITS = {"url-too-long": MAX_URL_CHARS, "url-too-many": MAX_URLS, "notes-too-long": MAX_NOTES_CHARS,
-           "email-too-long": MAX_EMAIL_CHARS}
 _FALLBACK = ("<!doctype html><html lang=\"en\" dir=\"ltr\"><head><meta charset=\"utf-8\">"
              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
              "<meta name=\"referrer\" content=\"no-referrer\"><title>Reporting portal</title></head>"
@@ -53,14 +51,6 @@ def _environment(data_dir: Path, locale: str):  # noqa: ANN202 - jinja2 imported
     return env, translations
 
 
-def _values(fields: Mapping[str, list[str]]) -> dict[str, Any]:
-    urls = [u for u in fields.get("url", [])]
-    urls = urls + [""] * max(0, 3 - len(urls))
-    one = lambda name: (fields.get(name) or [""])[0]  # noqa: E731
-    return {"url": urls, "kind": one("kind"), "notes": one("notes"), "referrer": one("referrer"),
-            "email": one("email")}
-
-
 def _fallback_case(errors: list[FieldError], status: str) -> str:
     """Which `_FALLBACK_TEXTS` entry tells the truth: the body's problem before the portal's."""
     codes = [e.code for e in errors]
@@ -78,7 +68,8 @@ def _fallback(fields: Mapping[str, list[str]], errors: list[FieldError], status:
     """The page for a report whose portal is unknown (English, the hotline's default): what
     went wrong, and what was typed, to copy."""
     title, text = _FALLBACK_TEXTS[_fallback_case(errors, status)]
-    typed = [v for name in ("url", "notes", "referrer") for v in fields.get(name, []) if v.strip()]
+    typed = [v for f in report_fields.FIELDS if f.kind in ("url", "address", "text", "line")
+             for v in fields.get(f.name, []) if v.strip()]
     box = ""
     if typed:
         box = (f"<label for=\"typed\">What you typed</label>"
@@ -102,13 +93,6 @@ def _with_limit(text: str, source: str, limit: int, locale: str) -> str:
         return source % {"max": number}
 
 
-def _target(error: FieldError) -> str:
-    """The id of the form control an error links to (templates/report.html)."""
-    if error.field == "url" and error.index:
-        return f"url-{error.index + 1}"
-    return TARGETS.get(error.field, "url")
-
-
 def render_form_page(site: Mapping[str, Any], data_dir: Path, fields: Mapping[str, list[str]],
                      errors: list[FieldError], status: str) -> str:
     """The report page for the reporter's portal and language (its default language if the
@@ -127,11 +111,12 @@ def render_form_page(site: Mapping[str, Any], data_dir: Path, fields: Mapping[st
     for error in errors:
         if error.field == "portal":  # an unknown portal gets the fallback page above
             continue
-        text = translations.gettext(MESSAGES.get(error.code, MESSAGES["body-invalid"]))
-        if error.code in _LIMITS:
-            text = _with_limit(text, MESSAGES[error.code], _LIMITS[error.code], locale)
+        source = message_of(error.code)
+        text = translations.gettext(source)
+        if (limit := limit_of(error.code)) is not None:
+            text = _with_limit(text, source, limit, locale)
         shown.append({"field": error.field, "code": error.code, "message": text, "index": error.index or 0,
-                      "target": _target(error)})
+                      "target": target_of(error.field, error.index)})
     context = dict(site[portal]["contexts"][lang], page="report", alternates=[], switcher=[],
-                   form={"status": status, "errors": shown, "values": _values(fields)})
+                   form={"status": status, "errors": shown, "values": report_fields.form_values(fields)})
     return env.get_template("report.html").render(context)

@@ -28,9 +28,10 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from reportal.fields import MAX_URL_CHARS  # code points; the form's maxlength
+
 __all__ = ["MAX_URL_CHARS", "NormalizedUrl", "UrlError", "active_scheme", "normalize_url", "strip_space"]
 
-MAX_URL_CHARS = 8192  # code points; the form's maxlength
 
 _REFANG = [
     (re.compile(r"^hxxp(s?)", re.I), r"http\1"),

@@ -6,7 +6,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from reportal.submit.form import MAX_BODY_BYTES, MAX_PARSE_BYTES, InvalidReport, parse_form, validate_report
+from reportal.submit.form import (MAX_BODY_BYTES, MAX_PARSE_BYTES, InvalidReport, is_honeypot, parse_form,
+                                  validate_report)
 
 SITE = {"bz": {"languages": ["en", "es"]}, "eg": {"languages": ["ar", "en"]}}
 FORM = "application/x-www-form-urlencoded"
@@ -87,8 +88,10 @@ def test_an_over_long_referrer_is_refused_8192_accepted() -> None:
 
 
 def test_honeypot_is_flagged_not_refused() -> None:
-    assert validate_report(_fields(website=["http://spam.example"]), SITE).honeypot is True
-    assert validate_report(_fields(website=[""]), SITE).honeypot is False
+    # GIVEN a form whose hidden website field a bot filled WHEN checked THEN it is flagged, not refused
+    assert is_honeypot(_fields(website=["http://spam.example"])) is True
+    assert validate_report(_fields(website=["http://spam.example"]), SITE).urls[0]["normalized"] == "https://example.com/a"
+    assert is_honeypot(_fields(website=["", " \u200b"])) is False
 
 
 def test_invalid_utf8_becomes_replacement_characters() -> None:
