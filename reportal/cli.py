@@ -117,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
 
     from reportal import deploy_options, keys
     from reportal.inbox import commands as inbox_commands
+    from reportal.stats import commands as stats_commands
 
     keys.add_commands(sub)  # keys {generate,rotate,recipients}
     inbox_commands.add_commands(sub)  # inbox {drain,list,show,export}
@@ -124,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     from reportal.workbench import commands as workbench_commands
 
     workbench_commands.add_commands(sub)  # workbench
+    stats_commands.add_commands(sub)  # stats
     return parser
 
 

@@ -70,10 +70,10 @@ class Mail:
         """The mail as an RFC 5322 message (UTF-8 text/plain, Content-Language set)."""
         msg = EmailMessage()
         msg["From"], msg["To"], msg["Subject"] = sender, recipient, self.subject
-        msg["Content-Language"] = self.lang
         msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to it
         msg.set_content(self.body, subtype="plain", charset="utf-8",
                         cte="7bit" if self.body.isascii() else "quoted-printable")
+        msg["Content-Language"] = self.lang  # after set_content, which clears Content-* headers
         return msg
 
 

@@ -216,3 +216,6 @@ def add_commands(sub: Any) -> None:
     from reportal.inbox import operations
 
     operations.add_commands(inbox)  # inbox {backup,restore,dlq}
+    from reportal.feedback.commands import add_inbox_commands
+
+    add_inbox_commands(inbox)  # inbox {notify,purge}

@@ -178,12 +178,59 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_last_seen ON sessions(last_seen)""")
 
 
+def _step_6_outbox(db: sqlite3.Connection) -> None:
+    """Feedback mails owed to reporters, filled by triggers (reportal.feedback.outbox): an
+    `ack` when a report with an email is stored, an `outcome` when it becomes assessed.
+    Reports stored before this step get no mail."""
+    _run(db, """
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    report_id       TEXT NOT NULL REFERENCES reports(report_id),
+    kind            TEXT NOT NULL CHECK (kind IN ('ack', 'outcome')),
+    state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'skipped', 'dropped')),
+    reason          TEXT,               -- skipped/dropped: limit, no-ack, email-deleted
+    created_at      TEXT NOT NULL,      -- UTC, YYYY-MM-DDTHH:MM:SSZ
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at TEXT,
+    last_error      TEXT,               -- e.g. '450 SMTPRecipientsRefused'; never the server's text
+    sent_at         TEXT,
+    address_hash    TEXT,               -- HMAC-SHA256 of the address, kept 48 hours after sending
+    UNIQUE (report_id, kind)
+);
+CREATE INDEX outbox_pending ON outbox(id) WHERE state = 'pending';
+CREATE INDEX outbox_hash ON outbox(address_hash, sent_at) WHERE address_hash IS NOT NULL;
+CREATE TRIGGER outbox_ack AFTER INSERT ON reports
+    WHEN NEW.email IS NOT NULL AND NEW.email <> '' BEGIN
+    INSERT OR IGNORE INTO outbox (report_id, kind, created_at)
+        VALUES (NEW.report_id, 'ack', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+END;
+CREATE TRIGGER outbox_outcome AFTER UPDATE OF status ON reports
+    WHEN NEW.status = 'assessed' AND OLD.status <> 'assessed' AND NEW.email IS NOT NULL AND NEW.email <> '' BEGIN
+    INSERT OR IGNORE INTO outbox (report_id, kind, created_at)
+        VALUES (NEW.report_id, 'outcome', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+END""")
+
+
+def _step_7_purged_at(db: sqlite3.Connection) -> None:
+    """`reports.purged_at`: when retention removed the report's content (reportal.feedback.retention)."""
+    db.execute("ALTER TABLE reports ADD COLUMN purged_at TEXT")
+
+
+
+def _step_8_stats_index(db: sqlite3.Connection) -> None:
+    """A covering index for `reportal stats` (per portal and month) and `inbox purge`."""
+    db.execute("CREATE INDEX reports_stats ON reports(portal, received_at, status, duplicate_of, report_id)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_1_shipped,
     _step_2_casework,
     _step_3_audit,
     _step_4_analysts,
     _step_5_sessions,
+    _step_6_outbox,
+    _step_7_purged_at,
+    _step_8_stats_index,
 ]
 
 

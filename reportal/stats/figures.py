@@ -34,6 +34,9 @@ none of it is content a reporter typed, so statistics survive `inbox purge`.
 """
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 import sqlite3
 import statistics
@@ -42,7 +45,8 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 __all__ = [
-    "COUNT_KEYS", "KEYS", "SUPPRESSED", "Period", "PeriodError", "compute", "month_range", "publish",
+    "COUNT_KEYS", "KEYS", "SUPPRESSED", "Period", "PeriodError", "compute", "month_range", "publish", "to_csv",
+    "to_json",
 ]
 
 OUTCOME_KEYS = {"baseline": "baseline", "national": "national", "not-illegal": "not_illegal",
@@ -127,30 +131,28 @@ def compute(db: sqlite3.Connection, period: Period, portals: list[str] | None = 
                                      "_assessment": [], "_removal": []}
     if not portals:
         return []
-    where = f"received_at >= ? AND received_at < ? AND portal IN ({_placeholders(portals)})"
-    args = (start, end, *portals)
+    marks = _placeholders(portals)
+    args = (*portals, start, end)
+    # Both queries read the covering index reports_stats (schema step 8): about 0.5 s for 100,000
+    # reports on a busy 2-core machine (bench/stats.py).
     for portal, month, received, duplicates, assessed in db.execute(
-            "SELECT portal, substr(received_at, 1, 7), count(*), count(duplicate_of),"
-            f" sum(status = 'assessed') FROM reports WHERE {where} GROUP BY 1, 2", args):
-        row = rows[(portal, month)]
-        row.update(received=received, duplicates=duplicates, assessed=assessed or 0)
-    for portal, month, outcome, count in db.execute(
-            "SELECT r.portal, substr(r.received_at, 1, 7), a.outcome, count(*) FROM reports r"
-            f" JOIN assessments a ON a.report_id = r.report_id WHERE r.{where.replace(' AND ', ' AND r.')}"
-            " GROUP BY 1, 2, 3", args):
-        if outcome in OUTCOME_KEYS:
-            rows[(portal, month)][OUTCOME_KEYS[outcome]] = count
-    for portal, month, to_assessment, to_removal in db.execute(
-            "SELECT r.portal, substr(r.received_at, 1, 7),"
+            "SELECT portal, substr(received_at, 1, 7), count(*), count(duplicate_of), sum(status = 'assessed')"
+            f" FROM reports WHERE portal IN ({marks}) AND received_at >= ? AND received_at < ? GROUP BY 1, 2", args):
+        rows[(portal, month)].update(received=received, duplicates=duplicates, assessed=assessed or 0)
+    for portal, month, outcome, to_assessment, to_removal in db.execute(
+            "SELECT r.portal, substr(r.received_at, 1, 7), a.outcome,"
             " (julianday(a.assessed_at) - julianday(r.received_at)) * 24,"
-            " (julianday(a.removed_at) - julianday(r.received_at)) * 24 FROM reports r"
-            f" JOIN assessments a ON a.report_id = r.report_id WHERE r.{where.replace(' AND ', ' AND r.')}",
-            args):
+            " (julianday(a.removed_at) - julianday(r.received_at)) * 24"
+            " FROM reports r JOIN assessments a ON a.report_id = r.report_id"
+            f" WHERE r.portal IN ({marks}) AND r.received_at >= ? AND r.received_at < ?", args):
         row = rows[(portal, month)]
+        key = OUTCOME_KEYS.get(outcome)
+        if key:
+            row[key] += 1
         if to_assessment is not None:
-            row["_assessment"].append(max(to_assessment, 0.0))
+            row["_assessment"].append(to_assessment if to_assessment > 0 else 0.0)
         if to_removal is not None:
-            row["_removal"].append(max(to_removal, 0.0))
+            row["_removal"].append(to_removal if to_removal > 0 else 0.0)
     out = []
     for key in sorted(rows):
         row = rows[key]
@@ -178,3 +180,18 @@ def publish(rows: list[dict[str, Any]], *, exact: bool = False) -> list[dict[str
                 shown["median_hours_to_removal"] = None
         out.append(shown)
     return out
+
+
+def to_json(rows: list[dict[str, Any]]) -> str:
+    """The published rows as a JSON array (DESIGN.md's contract), one object per line."""
+    return "[\n" + ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n]\n"
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    """The published rows as CSV with a header line of `KEYS`; None is an empty cell."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(KEYS)
+    for row in rows:
+        writer.writerow(["" if row[k] is None else row[k] for k in KEYS])
+    return out.getvalue()

@@ -1,4 +1,4 @@
-"""Partner statistics as JSON, CSV, and one self-contained HTML file per portal and period.
+"""Partner statistics as one self-contained HTML file per portal and period.
 
 The HTML report is written in the portal's default language (gettext catalogs, CLDR month
 names and numbers), holds its charts as inline SVG drawn by matplotlib (text kept as text,
@@ -9,9 +9,8 @@ empty bar marked "<5", never at its true height.
 """
 from __future__ import annotations
 
-import csv
 import io
-import json
+import warnings
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from reportal.site.catalogs import country_name, language, load_translations, lo
 from reportal.stats.figures import KEYS, SUPPRESSED
 from reportal.pages_env import page_environment
 
-__all__ = ["FIGURE_LABELS", "charts", "render_html", "to_csv", "to_json", "table_context"]
+__all__ = ["FIGURE_LABELS", "charts", "render_html", "table_context"]
 
 
 def N_(message: str) -> str:
@@ -50,21 +49,6 @@ CHART_RECEIVED = N_("Reports received and assessed each month")
 CHART_HOURS = N_("Median hours from receipt to assessment and to removal")
 
 
-def to_json(rows: list[dict[str, Any]]) -> str:
-    """The published rows as a JSON array (DESIGN.md's contract), one object per line."""
-    return "[\n" + ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n]\n"
-
-
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    """The published rows as CSV with a header line of `KEYS`; None is an empty cell."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(KEYS)
-    for row in rows:
-        writer.writerow(["" if row[k] is None else row[k] for k in KEYS])
-    return out.getvalue()
-
-
 def _month_label(month: str, locale: str) -> str:
     return format_skeleton("yMMM", date(int(month[:4]), int(month[5:7]), 1), locale=locale)
 
@@ -80,7 +64,10 @@ def _number(value: Any, locale: str) -> str:
 def _svg(figure: Any) -> Markup:
     """The figure as an inline <svg> element (no XML prolog, no external reference)."""
     buf = io.StringIO()
-    figure.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    with warnings.catch_warnings():  # layout measures with DejaVu; the reader's fonts draw the text
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        figure.savefig(buf, format="svg", bbox_inches="tight",
+                       metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     text = buf.getvalue()
     return Markup(text[text.index("<svg"):])  # our own drawing of numbers and catalog labels
 

@@ -1,0 +1,239 @@
+"""Feedback mails over a real SMTP server on 127.0.0.1 (aiosmtpd): the outbox, `inbox notify`."""
+from __future__ import annotations
+
+import email
+import email.policy
+import sqlite3
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from reportal.cli import main
+from reportal.feedback.notify import SettingsError, SmtpSettings
+from reportal.inbox.store import Store
+from reportal.local_aws import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+URL = "https://example.com/hidden/gallery-4711"
+NOTES = "Lo vi en un foro, página 3, usuario zorro_azul"
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps every accepted message and can refuse the first
+    `refuse` recipients with a temporary error (450)."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.refuse = 0
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.refuse:
+            self.refuse -= 1
+            return "450 4.2.1 mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))  # type: ignore[arg-type]
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on 127.0.0.1 and a free port: (its mailbox, the port)."""
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield mailbox, controller.port
+    finally:
+        controller.stop()
+
+
+def report(email_address: str | None, **fields: Any) -> dict[str, Any]:
+    """A Spanish report on the Belize portal (sites/bz.yaml: en, es)."""
+    return {"report_id": uuid.uuid4().hex, "received_at": "2026-11-03T09:15:00Z", "portal": "bz", "lang": "es",
+            "urls": [{"typed": URL.removeprefix("https://"), "normalized": URL}], "kind": "image",
+            "notes": NOTES, "referrer": "https://foro.example.net/t/99", "email": email_address, **fields}
+
+
+def notify(db: Path, port: int) -> int:
+    return main(["--root", str(ROOT), "inbox", "notify", "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
+                 "--from", "hotline@example.org", "--db", str(db)])
+
+
+def body(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
+
+
+def outbox(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT kind, state, reason, attempts, last_error FROM outbox ORDER BY id").fetchall()
+
+
+def assert_nothing_typed(message: EmailMessage) -> None:
+    text = message.as_string() + body(message)
+    for typed in (URL, "example.com", "gallery-4711", NOTES, "zorro_azul", "foro.example.net"):
+        assert typed not in text
+
+
+def test_spanish_report_gets_a_spanish_acknowledgement_then_its_outcome(tmp_path: Path, smtp, capsys) -> None:
+    mailbox, port = smtp
+    db = tmp_path / "inbox.sqlite"
+    # GIVEN a Spanish report with an email address, stored by the inbox
+    first = report("Ana.Reporter@example.org")
+    with Store(db) as store:
+        store.add_many([first])
+    reference = first["report_id"][:8].upper()
+    # WHEN notify runs
+    assert notify(db, port) == 0
+    # THEN one Spanish acknowledgement with the short reference reaches the address
+    [ack] = mailbox.messages
+    assert mailbox.envelopes == [("hotline@example.org", ["Ana.Reporter@example.org"])]
+    assert ack["Subject"] == f"Su denuncia a Internet Watch Foundation ha sido recibida (referencia {reference})"
+    assert ack["Content-Language"] == "es" and ack["Auto-Submitted"] == "auto-generated"
+    text = body(ack)
+    assert f"La recibimos el 3 de noviembre de 2026; su referencia es {reference}." in text
+    assert "Si usted no nos envió ninguna denuncia, otra persona escribió su dirección" in text
+    assert "Si necesita ayuda ahora:\n- Emergencias (policía): 911" in text
+    assert_nothing_typed(ack)
+    assert f"sent ack {reference}" in capsys.readouterr().out
+    # WHEN an analyst assesses its only URL as criminal, and notify runs again
+    with Store(db) as store:
+        store.assess(first["report_id"], 1, outcome="baseline", analyst="ana")
+    assert notify(db, port) == 0
+    # THEN the outcome mail says so in Spanish, again without anything the reporter typed
+    outcome = mailbox.messages[1]
+    assert outcome["Subject"] == f"Su denuncia a Internet Watch Foundation ha sido evaluada (referencia {reference})"
+    assert f"Hemos evaluado su denuncia {reference}.\n\nEncontramos contenido delictivo y estamos trabajando " \
+           "para que se elimine." in body(outcome)
+    assert_nothing_typed(outcome)
+    # AND a third run sends nothing: each mail went once
+    assert notify(db, port) == 0
+    assert len(mailbox.messages) == 2
+    assert outbox(db) == [("ack", "sent", None, 1, None), ("outcome", "sent", None, 1, None)]
+
+
+def test_a_refused_mail_stays_and_goes_once_on_the_next_run(tmp_path: Path, smtp, capsys) -> None:
+    mailbox, port = smtp
+    db = tmp_path / "inbox.sqlite"
+    # GIVEN a stored report with an email, and a server that refuses the first attempt (450)
+    first = report("ana@example.org")
+    with Store(db) as store:
+        store.add_many([first])
+    mailbox.refuse = 1
+    # WHEN notify runs, THEN it reports the failure, exits 1, and the mail stays pending
+    assert notify(db, port) == 1
+    out = capsys.readouterr().out
+    assert f"failed ack {first['report_id'][:8].upper()}: 450 SMTPRecipientsRefused; kept for the next run" in out
+    assert "ana@example.org" not in out
+    assert mailbox.messages == []
+    assert outbox(db) == [("ack", "pending", None, 1, "450 SMTPRecipientsRefused")]
+    # WHEN notify runs again, THEN the mail is delivered, once, and a later run sends nothing more
+    assert notify(db, port) == 0
+    assert notify(db, port) == 0
+    assert len(mailbox.messages) == 1
+    assert outbox(db) == [("ack", "sent", None, 2, None)]
+
+
+def test_an_unreachable_server_leaves_every_mail_in_the_outbox(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "inbox.sqlite"
+    with Store(db) as store:
+        store.add_many([report("ana@example.org")])
+    # GIVEN no server listening, WHEN notify runs, THEN it says so and nothing is settled
+    assert notify(db, free_port()) == 1
+    assert "cannot reach the mail server" in capsys.readouterr().err
+    assert outbox(db) == [("ack", "pending", None, 0, None)]
+
+
+def test_one_acknowledgement_per_address_per_day(tmp_path: Path, smtp) -> None:
+    mailbox, port = smtp
+    db = tmp_path / "inbox.sqlite"
+    # GIVEN three reports naming one address (spelt differently), and one with no address
+    a, b, c = report("victim@example.org"), report(" Victim@Example.ORG"), report("victim@example.org")
+    with Store(db) as store:
+        store.add_many([a, b, report(None)])
+    # WHEN notify runs (twice, and a third report arrives in between)
+    assert notify(db, port) == 0
+    with Store(db) as store:
+        store.add_many([c])
+    assert notify(db, port) == 0
+    # THEN only the first acknowledgement is sent; the others are skipped, not sent later
+    assert len(mailbox.messages) == 1
+    assert outbox(db) == [("ack", "sent", None, 1, None), ("ack", "skipped", "limit", 0, None),
+                          ("ack", "skipped", "limit", 0, None)]
+    # AND an unacknowledged report's outcome is not sent either
+    with Store(db) as store:
+        store.assess(b["report_id"], 1, outcome="not-illegal", analyst="ana")
+    assert notify(db, port) == 0
+    assert len(mailbox.messages) == 1
+    assert outbox(db)[-1] == ("outcome", "skipped", "no-ack", 0, None)
+    # AND the stored hash is keyed: not a plain digest of the address
+    with sqlite3.connect(db) as conn:
+        [digest] = [r[0] for r in conn.execute("SELECT address_hash FROM outbox WHERE address_hash IS NOT NULL")]
+    import hashlib
+    assert digest not in {hashlib.sha256(b"victim@example.org").hexdigest()}
+    assert (tmp_path / "inbox.sqlite.mailkey").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(("outcomes", "sentence"), [
+    (["national"], "Encontramos contenido delictivo y estamos trabajando para que se elimine."),
+    (["not-illegal"], "No encontramos contenido delictivo."),
+    (["unavailable"], "No pudimos acceder al contenido."),
+    (["out-of-remit"], "Esto quedaba fuera de lo que podemos hacer."),
+    (["unavailable", "baseline"], "Encontramos contenido delictivo"),
+    (["unavailable", "out-of-remit"], "Esto quedaba fuera de lo que podemos hacer."),
+])
+def test_outcome_mail_says_one_of_four_plain_things(tmp_path: Path, smtp, outcomes, sentence) -> None:
+    mailbox, port = smtp
+    db = tmp_path / "inbox.sqlite"
+    urls = [f"https://example.com/{n}" for n in range(len(outcomes))]
+    one = report("ana@example.org", urls=[{"typed": u, "normalized": u} for u in urls])
+    with Store(db) as store:
+        store.add_many([one])
+        for n, outcome in enumerate(outcomes, 1):
+            store.assess(one["report_id"], n, outcome=outcome, analyst="ana")
+    assert notify(db, port) == 0
+    assert [m["Subject"].split(" (")[0] for m in mailbox.messages] == [
+        "Su denuncia a Internet Watch Foundation ha sido recibida",
+        "Su denuncia a Internet Watch Foundation ha sido evaluada"]
+    assert sentence in body(mailbox.messages[1])
+
+
+def test_a_mail_whose_address_was_purged_is_dropped(tmp_path: Path, smtp) -> None:
+    mailbox, port = smtp
+    db = tmp_path / "inbox.sqlite"
+    with Store(db) as store:
+        store.add_many([report("ana@example.org")])
+        store.db.execute("UPDATE reports SET email = NULL")  # as `inbox purge` does after email_days
+    assert notify(db, port) == 0
+    assert mailbox.messages == []
+    assert outbox(db) == [("ack", "dropped", "email-deleted", 0, None)]
+
+
+@pytest.mark.parametrize(("settings", "problems"), [
+    (SmtpSettings("", 0, "nobody"), ["--smtp-host is empty", "--smtp-port 0 is not a port (1-65535)",
+                                      "--from 'nobody' is not an email address (name@domain)"]),
+    (SmtpSettings("mail.example.org", 587, "h@example.org", username="u"),
+     ["give both --username and --password-env, or neither", "--username needs --starttls: a password is "
+                                                             "never sent in clear"]),
+])
+def test_settings_are_checked_once_with_every_problem(settings: SmtpSettings, problems: list[str]) -> None:
+    with pytest.raises(SettingsError) as caught:
+        settings.check()
+    assert caught.value.problems == problems
+
+
+def test_cli_refuses_a_missing_password_variable(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("NO_SUCH_SMTP_PASSWORD", raising=False)
+    code = main(["inbox", "notify", "--smtp-host", "mail.example.org", "--smtp-port", "587", "--from",
+                 "h@example.org", "--starttls", "--username", "u", "--password-env", "NO_SUCH_SMTP_PASSWORD",
+                 "--db", str(tmp_path / "x.sqlite")])
+    assert code == 2
+    assert "NO_SUCH_SMTP_PASSWORD: that environment variable is not set" in capsys.readouterr().err
