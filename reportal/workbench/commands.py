@@ -40,12 +40,14 @@ def _workbench(args: argparse.Namespace) -> int:
     app = make_app(db)
     from reportal.inbox.store import Store
 
-    Store(db).close()  # create and migrate now: a broken database fails here, not at a first login
+    with Store(db) as store:  # create and migrate now: a broken database fails here, not at a first login
+        nobody = store.db.execute("SELECT count(*) FROM analysts").fetchone()[0] == 0
     if not _loopback(args.host) and not args.trusted_proxy:
         print(f"warning: serving on {args.host} without TLS; on a LAN put a TLS proxy in front "
               "(docs/workbench.md) and pass --trusted-proxy", file=sys.stderr)
     print(f"reportal workbench on http://{args.host}:{args.port}/  (inbox {db}); Ctrl-C to stop.", flush=True)
-    print("No analyst yet? reportal analysts add NAME --role supervisor", flush=True)
+    if nobody:
+        print(f"No analyst yet: reportal analysts add NAME --role supervisor --db {db}", flush=True)
     options = {"host": args.host, "port": args.port, "threads": args.threads, "ident": "",
                "clear_untrusted_proxy_headers": True}
     if args.trusted_proxy:
