@@ -151,3 +151,19 @@ def test_the_report_page_shows_every_reported_field(ana: Any, seeded: Seeded) ->
     for text in ("https://two.example/gallery/1", "https://other.example/album?id=7", "2026-11-30T09:00:00Z",
                  "Second album; a login is needed.", "image", seeded.reports["dup"]):
         assert text in html
+
+
+def test_a_supervisor_sees_the_published_statistics(client: Any, seeded: Seeded) -> None:
+    # GIVEN sam, a supervisor, and three reports received in November 2026 (one portal)
+    assert login(client, seeded, "sam").status_code == 302
+    # WHEN he opens the statistics for that month
+    answer = client.get("/stats?since=2026-11&until=2026-11")
+    html = answer.get_data(as_text=True)
+    # THEN one row, bz in 2026-11, with the small counts suppressed as partners see them
+    assert answer.status_code == 200
+    assert re.findall(r'<th scope="row">(\w+)</th><td class="when">([\d-]+)</td><td>([^<]*)</td>', html) == [
+        ("bz", "2026-11", "&lt;5")]
+    # AND a month that has not ended is a clear 400
+    later = client.get("/stats?until=2099-01")
+    assert later.status_code == 400 and "has not ended yet" in later.get_data(as_text=True)
+    assert json.loads(audit_rows(seeded)[-1][3]) == {"view": "stats", "since": "2026-11", "until": "2026-11"}
