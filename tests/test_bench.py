@@ -24,7 +24,7 @@ EXPECTED = {
     "inbox": {"envelopes", "rounds", "drain_s", "reports_per_s", "floor_s", "floor_per_s", "ratio",
               "drain_cpu_ms_per_report", "floor_cpu_ms_per_message"},
     "workbench": {"reports", "samples", "fill_s", "queue_ms_median", "queue_ms_p99", "report_ms_median",
-                  "report_ms_p99"},
+                  "report_ms_p99", "search_miss_ms_median"},
 }
 
 
