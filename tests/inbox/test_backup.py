@@ -18,9 +18,7 @@ from reportal.cli import main
 from reportal.envelope import generate_identity
 from reportal.inbox.backup import prune
 from reportal.inbox.store import Store
-from tests.inbox.conftest import make_report
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT, make_report
 
 
 @pytest.fixture

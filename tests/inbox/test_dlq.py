@@ -12,7 +12,7 @@ from reportal.cli import main
 from reportal.inbox.dlq import dead_letter_queue, list_dead_letters, redrive
 from reportal.local_aws import create_queues
 
-from tests.inbox.conftest import queue_counts, send_bodies
+from tests.support import queue_counts, send_bodies
 
 
 @pytest.fixture

@@ -28,14 +28,3 @@ def app(seeded: Seeded) -> Any:
 def client(app: Any) -> Any:
     """A browser without a session."""
     return app.test_client()
-
-
-def audit_rows(seeded: Seeded) -> list[tuple]:
-    """Every audit entry as (actor, action, target, detail), oldest first."""
-    import sqlite3
-
-    db = sqlite3.connect(seeded.db)
-    try:
-        return db.execute("SELECT actor, action, target, detail FROM audit ORDER BY seq").fetchall()
-    finally:
-        db.close()

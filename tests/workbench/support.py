@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["HOSTILE", "Seeded", "cheap_hasher", "csrf_of", "login", "seed", "totp_code"]
+__all__ = ["HOSTILE", "Seeded", "audit_rows", "cheap_hasher", "csrf_of", "login", "seed", "totp_code"]
 
 PASSWORD = {"ana": "correct horse battery", "sam": "staple orbit lantern"}
 
@@ -97,3 +97,14 @@ def login(client: Any, seeded: Seeded, name: str, code: str | None = None, passw
         "username": name, "password": password if password is not None else seeded.passwords[name],
         "otp": code if code is not None else totp_code(seeded.secrets[name]),
         "csrf_token": csrf_of(page.get_data(as_text=True))})
+
+
+def audit_rows(seeded: Seeded) -> list[tuple]:
+    """Every audit entry as (actor, action, target, detail), oldest first."""
+    import sqlite3
+
+    db = sqlite3.connect(seeded.db)
+    try:
+        return db.execute("SELECT actor, action, target, detail FROM audit ORDER BY seq").fetchall()
+    finally:
+        db.close()

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.workbench.conftest import audit_rows
-from tests.workbench.support import HOSTILE, Seeded, csrf_of, login
+from tests.workbench.support import HOSTILE, Seeded, audit_rows, csrf_of, login
 
 
 @pytest.fixture

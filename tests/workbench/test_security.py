@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.workbench.conftest import audit_rows
-from tests.workbench.support import Seeded, csrf_of, login, totp_code
+from tests.workbench.support import Seeded, audit_rows, csrf_of, login, totp_code
 
 GENERIC = "Those details did not let you in."
 
