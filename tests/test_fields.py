@@ -15,7 +15,7 @@ import yaml
 from reportal import fields as report_fields
 from reportal.fields import FIELDS, Field
 from reportal.submit.messages import MESSAGES, limit_of, message_of
-from tests.conftest import FIXTURE_SITES, ROOT, form_event
+from tests.support import FIXTURE_SITES, ROOT, form_event
 
 PLATFORM = Field("platform", "line", max_chars=40, label="Platform or app where you saw them (optional)",
                  hint="For example: a social network, a chat app or a game.",
