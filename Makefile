@@ -21,12 +21,12 @@ run: $(STAMP)
 build: $(STAMP)
 	$(VENV)/bin/reportal build
 
-## system-deps: Debian packages the tests need (age CLI; Chromium, Java and npm for tests/browser)
-SYSTEM_DEPS := age:age chromium:chromium java:default-jre-headless npm:npm
+## system-deps: Debian packages the tests need (age CLI; systemd-analyze for infra/systemd; Chromium, Java and npm for tests/browser)
+SYSTEM_DEPS := age:age systemd-analyze:systemd chromium:chromium java:default-jre-headless npm:npm
 system-deps:
 	@missing=""; for dep in $(SYSTEM_DEPS); do command -v $${dep%%:*} >/dev/null 2>&1 || missing="$$missing $${dep#*:}"; done; \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	  else echo "please install:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
 
 ## browser-tools: axe-core and the Nu HTML checker (vnu.jar), pinned in tests/browser/package-lock.json
