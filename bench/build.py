@@ -57,6 +57,7 @@ def _floor(root: Path, sites: Path, out: Path) -> dict[str, Any]:
     from reportal.site.catalogs import load_translations
     from reportal.site.config import load_config
     from reportal.site.pages import plan_pages
+    from reportal import fields as report_fields
     from reportal.pages_env import install_translations
 
     class MemoryCache(BytecodeCache):
@@ -85,6 +86,7 @@ def _floor(root: Path, sites: Path, out: Path) -> dict[str, Any]:
                           extensions=["jinja2.ext.i18n"], keep_trailing_newline=True,
                           auto_reload=False, bytecode_cache=cache)
         env.policies["ext.i18n.trimmed"] = True
+        env.globals["report_fields"] = report_fields.FIELDS  # as reportal.pages_env: the form's fields
         install_translations(env, catalogs[lang])  # the same strings, escaped the same way
         envs[lang] = env
     made: set[Path] = set()
