@@ -100,7 +100,7 @@ def test_a_field_added_to_the_definition_alone_reaches_every_place(
 
 def test_an_added_field_is_checked_in_an_opened_envelope(with_platform) -> None:
     from reportal.envelope import EnvelopeError, check_plaintext
-    from tests.inbox.conftest import make_report
+    from tests.support import make_report
 
     # GIVEN `platform` declared WHEN an envelope holds a platform that is not text THEN it is named
     assert check_plaintext(make_report(platform="Telegram"))["platform"] == "Telegram"

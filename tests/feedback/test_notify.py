@@ -16,8 +16,8 @@ from reportal.cli import main
 from reportal.feedback.notify import SettingsError, SmtpSettings
 from reportal.inbox.store import Store
 from reportal.local_aws import free_port
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 URL = "https://example.com/hidden/gallery-4711"
 NOTES = "Lo vi en un foro, página 3, usuario zorro_azul"
 

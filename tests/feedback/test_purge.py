@@ -13,8 +13,8 @@ from reportal import audit
 from reportal.cli import main
 from reportal.inbox.store import Store
 from reportal.stats.figures import Period, compute
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = """\
 base_url: https://report.example.org
 hotline:

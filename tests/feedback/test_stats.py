@@ -16,8 +16,8 @@ import pytest
 from reportal.cli import main
 from reportal.inbox.store import Store
 from reportal.stats.figures import KEYS, Period, PeriodError
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _at(moment: str, hours: float) -> str:

@@ -51,7 +51,7 @@ class FakeSQS:
         assert MaxNumberOfMessages == 10 and MessageAttributeNames == ["v"]
         self._enter()
         try:
-            time.sleep(self.latency)
+            time.sleep(self.latency)  # the network round trip (not synchronisation)
             with self.lock:
                 ids = self.visible[:MaxNumberOfMessages]
                 if not self.visibility_zero:
@@ -67,7 +67,7 @@ class FakeSQS:
 
     def delete_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:
         assert 1 <= len(Entries) <= 10
-        time.sleep(self.delete_latency)
+        time.sleep(self.delete_latency)  # the network round trip (not synchronisation)
         with self.lock:
             ids = [e["ReceiptHandle"].removeprefix("rh-") for e in Entries]
             for i in ids:
@@ -99,7 +99,7 @@ class RecordingStore(Store):
         self.commits += 1
         if self.commits == self.fail_at:
             raise self.failure  # type: ignore[misc]
-        time.sleep(self.slow)
+        time.sleep(self.slow)  # a slow disk, so batches pile up (not synchronisation)
         added = super().add_many(reports)
         with self.lock:
             self.log.append(("commit", [r["report_id"] for r in reports]))

@@ -71,7 +71,7 @@ def test_sigkill_at_random_points_loses_nothing_and_stores_nothing_twice(
         proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if round_ % 2:
             wait_until(lambda: stored_count(db) > before or proc.poll() is not None, 30, "a commit to kill after")
-            time.sleep(rng.uniform(0.0, 0.5))  # the random moment of the kill (not a wait for anything)
+            time.sleep(rng.uniform(0.0, 0.5))  # the kill's random moment (not synchronisation)
             proc.send_signal(signal.SIGKILL)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == -signal.SIGKILL, err.decode(errors="replace")
