@@ -1,17 +1,26 @@
 """The submission route: check origin ▸ parse_form ▸ validate_report ▸ seal ▸ send_envelope ▸ 303.
 
-Errors are mapped to HTTP here and only here::
+The steps raise; every error is mapped to an HTTP answer here and only here, by Powertools'
+`exception_handler`, from the most specific class of the tree down::
 
-    missing/wrong x-reportal-origin     → 403 (only CloudFront knows the secret)
-    foreign or unreadable Origin        → 403 page, input kept (only with allowed_origins;
-                                          "null" or no Origin is the no-referrer normal)
-    InvalidReport                       → 400 page naming each field / JSON field codes
-    EnvelopeTooLarge                    → 400 (retrying cannot help)
-    EnvelopeError, QueueUnavailable     → 503 page "not received, try again", input kept
-    anything else, anywhere             → 503 (never 500: Lambda would log a traceback)
+    Exception                               → 503 page "not received, try again", input kept
+    ├── ReportError                         (reportal.submit.form)
+    │   ├── Forbidden                       → 403 text: x-reportal-origin missing or wrong
+    │   │                                     (only CloudFront knows the secret)
+    │   ├── InvalidReport(errors, fields)   → 400 page naming each field, input kept
+    │   │   └── OriginRefused               → 403 page, input kept: a foreign or unreadable Origin,
+    │   │                                     only with allowed_origins ("null" or no Origin is
+    │   │                                     the no-referrer normal)
+    │   └── QueueUnavailable                → 503 page, input kept
+    └── EnvelopeError                       (reportal.envelope) → 503 page, input kept
+        └── EnvelopeTooLarge                → 400 page ``body-too-large`` (retrying cannot help)
+    an event the resolver cannot read       → 400 text (in `handler`, outside the resolver)
+    an error page that cannot be rendered   → the same status, one line of text
 
-Logs carry event names, error codes and exception type names only: never an IP, a header,
-a field value, an exception message or a traceback (they can quote what was typed).
+One rule decides JSON or HTML (`_wants_json`): a request sent as ``application/json`` gets
+``{"errors": [{field, code}]}``, any other an HTML page. Never a 500: Lambda would log a
+traceback. Logs carry event names, error codes and exception type names only: never an IP, a
+header, a field value, an exception message or a traceback (they can quote what was typed).
 
 Routing is Powertools' `LambdaFunctionUrlResolver` (payload format 2.0), as DESIGN.md says.
 Importing Powertools' event_handler package costs about 40 ms at cold start (it loads every
@@ -24,7 +33,6 @@ import binascii
 import hmac
 import json
 import logging
-from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from aws_lambda_powertools import Logger
@@ -33,8 +41,8 @@ from aws_lambda_powertools.event_handler import Response as ResolverResponse
 
 from reportal.envelope import EnvelopeError, EnvelopeTooLarge, parse_recipients, seal
 from reportal.headers import SECURITY_HEADERS
-from reportal.submit.form import (FieldError, InvalidReport, QueueUnavailable, is_honeypot, parse_form,
-                                  validate_report)
+from reportal.submit.form import (FieldError, Forbidden, InvalidReport, OriginRefused, QueueUnavailable,
+                                  is_honeypot, parse_form, validate_report)
 from reportal.submit.metrics import Counters
 from reportal.submit.pages import load_site, render_form_page
 from reportal.submit.queue import send_envelope
@@ -77,20 +85,15 @@ def _headers(event: Mapping[str, Any]) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
-@dataclass
-class Response:
-    """One HTTP answer; `as_function_url()` gives the Lambda Function URL response shape."""
+def _wants_json(headers: Mapping[str, str]) -> bool:
+    """The one rule for JSON or HTML answers: the request's media type, as `parse_form` reads it."""
+    return headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
 
-    status: int
-    content_type: str
-    body: str | dict[str, Any] = ""
-    headers: dict[str, str] = field(default_factory=dict)
 
-    def as_function_url(self) -> dict[str, Any]:
-        """``{statusCode, headers, body, isBase64Encoded}`` (payload format 2.0)."""
-        body = self.body if isinstance(self.body, str) else json.dumps(self.body, separators=(",", ":"))
-        return {"statusCode": self.status, "headers": {"Content-Type": self.content_type, **_NO_STORE, **self.headers},
-                "body": body, "isBase64Encoded": False}
+def _reply(status: int, content_type: str, body: str | dict[str, Any] = "",
+           headers: Mapping[str, str] | None = None) -> ResolverResponse:
+    text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+    return ResolverResponse(status, content_type, text, {**_NO_STORE, **(headers or {})})
 
 
 def make_handler(settings: Settings, sqs: Any, logger: Logger | None = None) -> Callable[[dict, Any], dict]:
@@ -105,108 +108,99 @@ def make_handler(settings: Settings, sqs: Any, logger: Logger | None = None) -> 
     recipients = parse_recipients(list(settings.recipients))
     logger = logger or Logger(service=settings.service, log_uncaught_exceptions=False)
     counters = Counters(settings.metrics_namespace, settings.service)
+    app = LambdaFunctionUrlResolver(debug=False)  # debug would print every event
 
-    def answer(fields: Mapping[str, list[str]], errors: list[FieldError], status: str, code: int,
-               wants_json: bool) -> Response:
-        if wants_json:
-            return Response(code, "application/json", {"errors": [{"field": e.field, "code": e.code} for e in errors]})
-        shown = [] if status == "unavailable" else errors
-        try:
-            html = render_form_page(site, settings.data_dir, fields, shown, status)
-        except Exception as exc:  # a broken template must not turn a 4xx/503 into a 500
-            logger.error("page not rendered", extra={"error": type(exc).__name__})
-            return Response(code, _TEXT, _NOT_RECEIVED if code >= 500 else "Bad request")
-        return Response(code, _HTML, html)
-
-    def thanks(fields: Mapping[str, list[str]]) -> Response:
+    def thanks(fields: Mapping[str, list[str]]) -> ResolverResponse:
         portal, lang = (fields.get("portal") or [""])[0], (fields.get("lang") or [""])[0]
         known = portal in site and lang in site[portal]["languages"]
         location = f"/{portal}/{lang}/thanks/" if known else "/"
-        return Response(303, _HTML, "", {"Location": location})
+        return _reply(303, _HTML, "", {"Location": location})
 
-    def submit_report(event: Mapping[str, Any], headers: dict[str, str],
-                      kept: dict[str, Mapping[str, list[str]]]) -> Response:
-        """The route's steps; `kept["fields"]` holds what was typed once parsed, for a 503 page."""
-        wants_json = headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
+    @app.post("/submit")
+    def submit() -> ResolverResponse:
+        event = app.current_event.raw_event
+        headers = _headers(event)
         if settings.origin_secret and not hmac.compare_digest(
                 headers.get("x-reportal-origin", "").encode("utf-8", "surrogateescape"),
                 settings.origin_secret.encode("utf-8")):
-            logger.warning("request refused", extra={"reason": "origin-secret"})
-            counters.rejected(["origin-secret"])
-            return Response(403, _TEXT, "Forbidden")
-        fields: Mapping[str, list[str]] = {}
-        try:
-            fields = kept["fields"] = parse_form(_raw_body(event), headers.get("content-type", ""))
-            if settings.allowed_origins and not origin_allowed(headers.get("origin", ""), settings.allowed_origins):
-                logger.warning("request refused", extra={"reason": "origin-refused"})
-                counters.rejected(["origin-refused"])
-                return answer(fields, [FieldError("origin", "origin-refused")], "invalid", 403, wants_json)
-            if is_honeypot(fields):
-                logger.info("honeypot filled; nothing sent")
-                counters.count("HoneypotFilled")
-                return thanks(fields)
-            report = validate_report(fields, site)
-        except InvalidReport as exc:
-            fields = exc.fields or fields
-            codes = sorted({e.code for e in exc.errors})
-            logger.info("report refused", extra={"codes": codes})
-            counters.rejected(codes)
-            return answer(fields, exc.errors, "invalid", 400, wants_json)
-        try:
-            send_envelope(sqs, settings.queue_url, seal(report.as_envelope(), recipients))
-        except EnvelopeTooLarge:
-            # Trying again cannot help: say so, as for an over-long body (the queue holds 1 MiB).
-            logger.info("report refused", extra={"codes": ["body-too-large"]})
-            counters.rejected(["body-too-large"])
-            return answer(fields, [FieldError("body", "body-too-large")], "invalid", 400, wants_json)
-        except (EnvelopeError, QueueUnavailable) as exc:
-            logger.error("report not received", extra={"error": type(exc).__name__})
-            counters.count("QueueFailure", reason=type(exc).__name__)
-            return answer(fields, [FieldError("body", "queue-unavailable")], "unavailable", 503, wants_json)
+            raise Forbidden("origin-secret")
+        fields = parse_form(_raw_body(event), headers.get("content-type", ""))
+        app.append_context(fields=fields)  # what was typed, for the answer to any later error
+        if settings.allowed_origins and not origin_allowed(headers.get("origin", ""), settings.allowed_origins):
+            raise OriginRefused(fields)
+        if is_honeypot(fields):
+            logger.info("honeypot filled; nothing sent")
+            counters.count("HoneypotFilled")
+            return thanks(fields)
+        report = validate_report(fields, site)
+        send_envelope(sqs, settings.queue_url, seal(report.as_envelope(), recipients))
         logger.info("report accepted")
         counters.count("ReportAccepted")
         return thanks(fields)
 
-    def submit(event: Mapping[str, Any], headers: dict[str, str]) -> Response:
-        kept: dict[str, Mapping[str, list[str]]] = {"fields": {}}
+    def page(errors: list[FieldError], status: str, code: int,
+             fields: Mapping[str, list[str]] | None = None) -> ResolverResponse:
+        """The answer to a refused or lost report: JSON codes, or the report page again."""
+        if _wants_json(_headers(app.current_event.raw_event)):
+            return _reply(code, "application/json", {"errors": [{"field": e.field, "code": e.code} for e in errors]})
+        typed = fields or app.context.get("fields") or {}
         try:
-            return submit_report(event, headers, kept)
-        except Exception as exc:
-            # Type name only: an exception's message or traceback may quote what was typed.
-            logger.error("unexpected error", extra={"error": type(exc).__name__})
-            counters.count("UnexpectedError", reason=type(exc).__name__)
-            wants_json = headers.get("content-type", "").lower().startswith("application/json")
-            return answer(kept["fields"], [FieldError("body", "unavailable")], "unavailable", 503, wants_json)
+            html = render_form_page(site, settings.data_dir, typed, [] if status == "unavailable" else errors, status)
+        except Exception as exc:  # a broken template must not turn a 4xx/503 into a 500
+            logger.error("page not rendered", extra={"error": type(exc).__name__})
+            return _reply(code, _TEXT, _NOT_RECEIVED if code >= 500 else "Bad request")
+        return _reply(code, _HTML, html)
 
-    app = LambdaFunctionUrlResolver(debug=False)  # debug would print every event
+    @app.exception_handler(Forbidden)
+    def forbidden(exc: Forbidden) -> ResolverResponse:
+        logger.warning("request refused", extra={"reason": exc.reason})
+        counters.rejected([exc.reason])
+        return _reply(403, _TEXT, "Forbidden")
 
-    @app.post("/submit")
-    def route() -> ResolverResponse:
-        event = app.current_event.raw_event
-        r = submit(event, _headers(event))
-        body = r.body if isinstance(r.body, str) else json.dumps(r.body, separators=(",", ":"))
-        return ResolverResponse(r.status, r.content_type, body, {**_NO_STORE, **r.headers})
+    @app.exception_handler(InvalidReport)
+    def invalid(exc: InvalidReport) -> ResolverResponse:
+        codes = sorted({e.code for e in exc.errors})
+        if isinstance(exc, OriginRefused):
+            logger.warning("request refused", extra={"reason": "origin-refused"})
+        else:
+            logger.info("report refused", extra={"codes": codes})
+        counters.rejected(codes)
+        return page(exc.errors, "invalid", exc.status, exc.fields)
+
+    @app.exception_handler(EnvelopeTooLarge)
+    def too_large(exc: EnvelopeTooLarge) -> ResolverResponse:
+        # Trying again cannot help: say so, as for an over-long body (the queue holds 1 MiB).
+        return invalid(InvalidReport([FieldError("body", "body-too-large")]))
+
+    @app.exception_handler([EnvelopeError, QueueUnavailable])
+    def not_received(exc: Exception) -> ResolverResponse:
+        logger.error("report not received", extra={"error": type(exc).__name__})
+        counters.count("QueueFailure", reason=type(exc).__name__)
+        return page([FieldError("body", "queue-unavailable")], "unavailable", 503)
+
+    @app.exception_handler(Exception)
+    def unexpected(exc: Exception) -> ResolverResponse:
+        # Type name only: an exception's message or traceback may quote what was typed.
+        logger.error("unexpected error", extra={"error": type(exc).__name__})
+        counters.count("UnexpectedError", reason=type(exc).__name__)
+        return page([FieldError("body", "unavailable")], "unavailable", 503)
 
     @app.route("/submit", method=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"])
     def wrong_method() -> ResolverResponse:
-        return ResolverResponse(405, _TEXT, "Method not allowed", {**_NO_STORE, "Allow": "POST"})
+        return _reply(405, _TEXT, "Method not allowed", {"Allow": "POST"})
 
     @app.not_found
     def not_found(exc: Exception) -> ResolverResponse:
         if app.current_event.path == "/submit":  # a method no route names ("BREW")
-            return ResolverResponse(405, _TEXT, "Method not allowed", {**_NO_STORE, "Allow": "POST"})
-        return ResolverResponse(404, _TEXT, "Not found", _NO_STORE)
-
-    @app.exception_handler(Exception)
-    def unexpected(exc: Exception) -> ResolverResponse:  # even the error page failed
-        logger.error("unexpected error", extra={"error": type(exc).__name__})
-        return ResolverResponse(503, _TEXT, _NOT_RECEIVED, _NO_STORE)
+            return _reply(405, _TEXT, "Method not allowed", {"Allow": "POST"})
+        return _reply(404, _TEXT, "Not found")
 
     def handler(event: dict, context: Any) -> dict:
         try:
             return app.resolve(event, context)
         except Exception as exc:  # not a Function URL event the resolver can read
             logger.error("unexpected event", extra={"error": type(exc).__name__})
-            return Response(400, _TEXT, "Bad request").as_function_url()
+            return {"statusCode": 400, "headers": {"Content-Type": _TEXT, **_NO_STORE}, "body": "Bad request",
+                    "isBase64Encoded": False}
 
     return handler

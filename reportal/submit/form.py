@@ -3,8 +3,10 @@
 Errors form a small tree, mapped to HTTP in one place (`reportal.submit.app`)::
 
     ReportError
-    ├── InvalidReport(errors)   → 400, each `FieldError(field, code)`
-    └── QueueUnavailable        → 503 (sealing or sending failed; nothing was accepted)
+    ├── Forbidden(reason)               → 403 (the CDN's secret header is missing or wrong)
+    ├── InvalidReport(errors, fields)   → 400, each `FieldError(field, code)`
+    │   └── OriginRefused(fields)       → 403 (a foreign Origin)
+    └── QueueUnavailable                → 503 (sending failed; nothing was accepted)
 
 Lengths are counted in code points, as a browser's ``maxlength`` counts them
 (HTML Living Standard, "length of a string" counts UTF-16 units; for astral characters
@@ -26,8 +28,8 @@ from reportal.fields import Field
 from reportal.submit.urls import UrlError, active_scheme, normalize_url, strip_space
 
 __all__ = [
-    "MAX_BODY_BYTES", "MAX_PARSE_BYTES", "FieldError", "InvalidReport", "QueueUnavailable", "Report", "ReportError",
-    "is_honeypot", "parse_form", "validate_report",
+    "MAX_BODY_BYTES", "MAX_PARSE_BYTES", "FieldError", "Forbidden", "InvalidReport", "OriginRefused",
+    "QueueUnavailable", "Report", "ReportError", "is_honeypot", "parse_form", "validate_report",
 ]
 
 MAX_BODY_BYTES = 64 * 1024
@@ -63,13 +65,33 @@ class ReportError(Exception):
     """Base of every error the submission route maps to an HTTP answer."""
 
 
+class Forbidden(ReportError):
+    """The request did not come through the CDN (403); `reason` is the refusal code logged."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class InvalidReport(ReportError):
-    """The report cannot be accepted as sent (400); `errors` lists every problem found."""
+    """The report cannot be accepted as sent (`status` 400); `errors` lists every problem
+    found, `fields` what was sent (to give it back)."""
+
+    status = 400
 
     def __init__(self, errors: list[FieldError], fields: Mapping[str, list[str]] | None = None):
         super().__init__(", ".join(f"{e.field}:{e.code}" for e in errors))
         self.errors = errors
         self.fields: Mapping[str, list[str]] = fields or {}
+
+
+class OriginRefused(InvalidReport):
+    """The form was posted from a foreign or unreadable Origin (403), though it may be valid."""
+
+    status = 403
+
+    def __init__(self, fields: Mapping[str, list[str]] | None = None):
+        super().__init__([FieldError("origin", "origin-refused")], fields)
 
 
 class QueueUnavailable(ReportError):

@@ -376,3 +376,37 @@ def test_an_unknown_language_is_explained_in_the_portals_default_language(handle
     assert '<html lang="en"' in answer["body"]
     assert "This language is not offered on this portal." in answer["body"]
     assert 'value="example.com/x"' in answer["body"]
+
+
+@pytest.mark.parametrize(("content_type", "as_json"), [
+    ("application/json", True), ("Application/JSON ; charset=utf-8", True),
+    ("application/x-www-form-urlencoded", False), ("", False),
+])
+def test_one_rule_decides_json_or_html_for_every_error(handler, monkeypatch, content_type: str, as_json: bool) -> None:
+    import reportal.submit.app as app
+    from reportal.envelope import EnvelopeError
+
+    fields = {"portal": "bz", "lang": "en", "url": "javascript:x"}
+    body = json.dumps(fields).encode() if as_json else urlencode(fields).encode()
+
+    def post() -> dict[str, Any]:
+        return handler(form_event([], raw=body, headers={"content-type": content_type}), None)
+
+    def fail(*args: Any) -> None:
+        raise EnvelopeError("sealing failed")
+
+    # GIVEN a refused report, a sealing failure and an unexpected error, each sent as `content_type`
+    refused = post()
+    monkeypatch.setattr(app, "validate_report", lambda fields, site: type("R", (), {"as_envelope": dict})())
+    monkeypatch.setattr(app, "seal", fail)
+    lost = post()
+    monkeypatch.setattr(app, "seal", lambda *args: 1 / 0)
+    crashed = post()
+    # THEN each answer is JSON exactly when the request was (its media type, parameters aside)
+    answers = [(refused, 400), (lost, 503), (crashed, 503)]
+    for answer, status in answers:
+        assert answer["statusCode"] == status
+        assert answer["headers"]["Content-Type"].split(";")[0] == ("application/json" if as_json else "text/html")
+    if as_json:
+        assert [json.loads(a["body"])["errors"][0]["code"] for a, _ in answers] == [
+            "url-scheme", "queue-unavailable", "unavailable"]
