@@ -114,7 +114,7 @@ def _warm_child(data_dir: Path, calls: int, out: Path) -> None:
         ("portal", portal), ("lang", site[portal]["languages"][0]),
         ("url", "hxxps://example[.]com/gallery/album?id=12345&page=2"), ("url", "www.example.net/v/abcdef"),
         ("kind", "image"), ("notes", "The images are in the third album; a login is needed. " * 4),
-        ("referrer", "https://forum.example.org/thread/987"), ("email", ""), ("website", ""),
+        ("referrer", "https://forum.example.org/thread/987"), ("email", ""), ("trap", ""),
     ]).encode("ascii")
     event = function_url_event("POST", "/submit", {"Content-Type": "application/x-www-form-urlencoded"}, body)
     cpu, wall = [], []

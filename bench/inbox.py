@@ -53,7 +53,7 @@ def _envelopes(data_dir: Path, recipient: str, count: int) -> list[str]:
         body = urlencode([
             ("portal", portal), ("lang", site[portal]["languages"][i % len(site[portal]["languages"])]),
             ("url", f"https://example-{i % 97}.com/gallery/{i}?page=2"), ("kind", "image"),
-            ("notes", "Third album; a login is needed."), ("website", ""),
+            ("notes", "Third album; a login is needed."), ("trap", ""),
         ]).encode("ascii")
         answer = handler(function_url_event("POST", "/submit", headers, body), None)
         if answer["statusCode"] != 303:

@@ -128,7 +128,10 @@ FIELDS: tuple[Field, ...] = (
           label=N_("Your email address (optional)"),
           hint=N_("Only if you want us to tell you what happened. Leave it empty to stay anonymous."),
           too_long=N_("An email address can be at most %(max)s characters long.")),
-    Field("website", "honeypot", label=N_("Leave this field empty"), envelope=None, analysts=frozenset()),
+    # The spam trap, under a name no browser autofill or form history knows: a field named
+    # "website", "url" or "email" gets filled by autofill, and a real reporter would be thanked
+    # and dropped (templates/_field.html: hidden, autocomplete="off", out of the tab order).
+    Field("trap", "honeypot", label=N_("Leave this field empty"), envelope=None, analysts=frozenset()),
 )
 
 

@@ -25,6 +25,36 @@ __all__ = ["PreviewHandler", "Preview", "serve"]
 QUEUE_NAME = "reportal-reports"
 
 
+class _Reloading:
+    """The function, made again by `make` whenever `reportal build` has rewritten `site_json`
+    (its size or modification time changed), so the running preview accepts reports for a
+    portal or language added since it started. A real deploy ships a new function instead."""
+
+    def __init__(self, make: Callable[[], Callable[[dict, Any], dict]], site_json: Path):
+        self._make, self._site_json = make, site_json
+        self._lock = threading.Lock()
+        self._stamp = self._read_stamp()
+        self._function = make()
+
+    def _read_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self._site_json.stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def __call__(self, event: dict, context: Any) -> dict:
+        with self._lock:
+            stamp = self._read_stamp()
+            if stamp is not None and stamp != self._stamp:
+                from reportal.submit import pages
+
+                pages.clear_caches()  # templates and catalogs of the new build
+                self._function, self._stamp = self._make(), stamp
+            function = self._function
+        return function(event, context)
+
+
 class PreviewHandler(BaseHTTPRequestHandler):
     """Serve `dist/` like the CDN and hand ``POST /submit`` to the function."""
 
@@ -167,7 +197,7 @@ class Preview:
         self.queue_url = create_queues(sqs, QUEUE_NAME)
         settings = Settings(queue_url=self.queue_url, recipients=tuple(recipients_of(key)),
                             data_dir=self.root / "build" / "function")
-        function = make_handler(settings, sqs)
+        function = _Reloading(lambda: make_handler(settings, sqs), settings.data_dir / "site.json")
         identities = load_identities(key)
         self._start_thread(self._drain, sqs, identities)
         handler = partial(PreviewHandler, dist=self.root / "dist", function=function)

@@ -28,7 +28,7 @@ def test_build_renders_both_languages_of_belize(built: dict[str, Path]) -> None:
 
 def _report_fields(**extra: str) -> list[tuple[str, str]]:
     fields = [("portal", "bz"), ("lang", "es"), ("url", "https://example.com/page"), ("url", ""),
-              ("notes", "detrás de un login"), ("website", "")]
+              ("notes", "detrás de un login"), ("trap", "")]
     return fields + list(extra.items())
 
 

@@ -63,7 +63,7 @@ def test_a_field_added_to_the_definition_alone_reaches_every_place(
                 '<p class="hint" id="platform-hint">For example: a social network, a chat app or a game.</p>\n'
                 '<input id="platform" name="platform" type="text" dir="auto" autocomplete="off" maxlength="40"'
                 ' aria-describedby="platform-hint" value="">') in html
-        assert html.index('id="platform"') < html.index('id="website"')
+        assert html.index('id="platform"') < html.index('id="trap"')
 
     # WHEN a report gives a platform longer than its limit THEN the 400 page names it and keeps it
     base = [("portal", "bz"), ("lang", "en"), ("url", "example.com/a")]

@@ -60,7 +60,7 @@ def test_a_report_posted_to_the_preview_reaches_the_inbox(preview: Any) -> None:
     assert headers["Referrer-Policy"] == "no-referrer" and "Set-Cookie" not in headers
     # WHEN the form is posted as a browser would, with Origin: null
     form = urlencode([("portal", "bz"), ("lang", "es"), ("url", "hxxps://bad[.]example/x"), ("url", ""),
-                      ("website", "")]).encode()
+                      ("trap", "")]).encode()
     status, headers, _ = _request(preview, "POST", "/submit", form, {
         "Content-Type": "application/x-www-form-urlencoded", "Origin": "null"})
     # THEN the reporter is sent to the Spanish thanks page, and the inbox stores the report

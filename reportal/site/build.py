@@ -11,16 +11,17 @@ import json
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
-from reportal.site.catalogs import catalog_path, check_catalogs, compile_catalog, locale_id
-from reportal.site.config import ConfigError, ConfigProblem, Portal, load_config
+from reportal.site.catalogs import catalog_path, check_catalogs, compile_catalog, is_source, locale_id
+from reportal.site.config import ConfigError, ConfigProblem, Portal, emergency_problems, load_config
 from reportal.site.output import WriteStats, add_file, snapshot, write_output
-from reportal.site.pages import plan_pages, portal_context, portal_languages
+from reportal.site.pages import plan_pages, portal_context, portal_languages, report_switcher
 from reportal.site.render import MemoryBytecodeCache, make_environment, render_page
 
 __all__ = ["BuildResult", "Paths", "build", "function_files"]
 
-FUNCTION_TEMPLATES = ("base.html", "report.html", "_field.html", "_help.html")
+FUNCTION_TEMPLATES = ("base.html", "report.html", "_field.html", "_help.html", "_lines.html", "fallback.html")
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,21 @@ def _css(paths: Paths) -> tuple[str, bytes]:
     return f"/style.{digest}.css", data
 
 
+def catalogued(paths: Paths) -> Callable[[str], bool]:
+    """Whether a catalog serves a BCP 47 tag (English, the source language, always is)."""
+    return lambda tag: is_source(tag) or catalog_path(paths.translations, tag) is not None
+
+
 def function_files(portals: list[Portal], paths: Paths, css: str) -> dict[str, bytes]:
     """What the submission function needs to answer 400/503 in the reporter's language:
-    `site.json` (portal → languages and render contexts), the form templates and `.mo` catalogs."""
+    `site.json` (portal → languages and render contexts, each with the report page's language
+    switcher), the form templates and `.mo` catalogs."""
+    has = catalogued(paths)
     site = {
         p.code: {
             "languages": portal_languages(p),
-            "contexts": {lang: portal_context(p, lang, css) for lang in portal_languages(p)},
+            "contexts": {lang: dict(portal_context(p, lang, css, has(lang)), switcher=report_switcher(p, lang))
+                         for lang in portal_languages(p)},
         }
         for p in portals
     }
@@ -89,7 +98,7 @@ def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = 
     if write and (previous := _unchanged(out, function_out, fingerprint)) is not None:
         return previous
     loaded = load_config(paths.sites, only)
-    portals, warnings = loaded.portals, list(loaded.warnings)
+    portals, warnings = loaded.portals, list(loaded.warnings) + emergency_problems(loaded.portals, paths.sites)
     usage: dict[str, list[str]] = {}
     accepted: dict[str, list[str]] = {}
     for portal in portals:
@@ -102,7 +111,7 @@ def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = 
         raise ConfigError([p for p in catalog_problems if p.severity == "error"])
     warnings += catalog_problems
     css_path, css = _css(paths)
-    pages = plan_pages(portals, css_path)
+    pages = plan_pages(portals, css_path, catalogued(paths))
     envs = {}
     compiled = MemoryBytecodeCache()  # each template compiled once, not once per language
     files: dict[str, bytes] = {}

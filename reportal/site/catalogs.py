@@ -29,8 +29,9 @@ from babel.support import NullTranslations, Translations
 from reportal.site.config import ConfigProblem
 
 __all__ = [
-    "REVIEW_HEADER", "SOURCE_LANGUAGE", "Language", "bcp47", "catalog_path", "check_catalogs",
-    "compile_catalog", "country_name", "is_source", "language", "load_translations", "locale_id",
+    "REVIEW_HEADER", "SOURCE_LANGUAGE", "TERMS_FILE", "Language", "bcp47", "catalog_path", "check_catalogs",
+    "forbidden_terms", "term_problems",
+    "compile_catalog", "country_name", "is_source", "opening_hours", "language", "load_translations", "locale_id",
     "read_catalog", "update_catalogs",
 ]
 
@@ -73,6 +74,27 @@ def language(tag: str) -> Language:
         raise ValueError(f"{tag!r} is not a BCP 47 tag CLDR knows") from exc
     native = loc.get_display_name(loc) or canonical
     return Language(tag=canonical, dir=loc.text_direction, native=native[:1].upper() + native[1:])
+
+
+@lru_cache(maxsize=1024)
+def opening_hours(days: str, opens: str, closes: str, tag: str) -> dict[str, str]:
+    """Opening hours written for language `tag` from CLDR: `days` "mon-fri" → "Monday–Friday"
+    (stand-alone wide day names; a range joined with an en dash), `opens`/`closes` "08:00" →
+    the locale's short time ("08:00", "8:00 AM", "०८:००" …). Shape: {"days", "opens", "closes"}."""
+    from datetime import time
+
+    from babel.dates import format_time, get_day_names
+
+    loc = Locale.parse(locale_id(tag))
+    names = get_day_names("wide", "stand-alone", loc)
+    order = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    shown = "–".join(names[order.index(day)] for day in days.split("-"))
+
+    def clock(value: str) -> str:
+        hour, minute = value.split(":")
+        return format_time(time(int(hour), int(minute)), "short", locale=loc)
+
+    return {"days": shown, "opens": clock(opens), "closes": clock(closes)}
 
 
 @lru_cache(maxsize=4096)
@@ -190,6 +212,57 @@ def _check_one(po: Path, tag: str, template: Catalog, unaccepted: list[str]) -> 
     return problems
 
 
+TERMS_FILE = "terms.yaml"
+
+
+def forbidden_terms(translations_dir: Path) -> dict[str, list[tuple[re.Pattern[str], str]]]:
+    """`translations/terms.yaml`: locale id → [(compiled case-insensitive pattern, what to write
+    instead)]. A missing file forbids nothing; a malformed one is a `ValueError`."""
+    import yaml
+
+    path = translations_dir / TERMS_FILE
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: must map a locale to a list of {{term, instead}}")
+    out: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+    for loc, entries in data.items():
+        try:
+            out[str(loc)] = [(re.compile(e["term"], re.IGNORECASE), str(e["instead"])) for e in entries]
+        except (TypeError, KeyError, re.error) as exc:
+            raise ValueError(f"{path}: {loc}: each entry needs a valid `term` and an `instead` ({exc})") from None
+    return out
+
+
+def _terms_for(terms: dict[str, list[tuple[re.Pattern[str], str]]], locale: str) -> list[tuple[re.Pattern[str], str]]:
+    """The terms of `locale` and of each parent (`pt_MZ` → `pt_MZ` and `pt`)."""
+    parts = locale.split("_")
+    return [t for end in range(len(parts), 0, -1) for t in terms.get("_".join(parts[:end]), [])]
+
+
+def term_problems(translations_dir: Path, po: Path, catalog: Catalog) -> list[ConfigProblem]:
+    """An error for each translation in `catalog` (at `po`) holding a term `terms.yaml` forbids
+    for its locale; for the template (`messages.pot`), each msgid holding an `en` term."""
+    terms = forbidden_terms(translations_dir)
+    is_template = po.suffix == ".pot"
+    locale = "en" if is_template else po.parent.parent.name
+    wanted = _terms_for(terms, locale)
+    problems = []
+    for message in catalog:
+        if not message.id:
+            continue
+        texts = message.id if is_template else message.string
+        texts = [texts] if isinstance(texts, str) else list(texts or [])
+        for pattern, instead in wanted:
+            if any(pattern.search(t) for t in texts):
+                shown = message.id if isinstance(message.id, str) else message.id[0]
+                problems.append(ConfigProblem(str(po), message.lineno or 0, locale,
+                                              f"{shown!r} uses {pattern.pattern!r}, which misnames abuse (Luxembourg "
+                                              f"Terminology Guidelines; {TERMS_FILE}); write: {instead}"))
+    return problems
+
+
 def check_catalogs(translations_dir: Path, usage: dict[str, list[str]],
                    accepted: dict[str, list[str]] | None = None) -> list[ConfigProblem]:
     """Check the catalog serving each language in `usage` (BCP 47 tag → portal codes using it)
@@ -200,11 +273,15 @@ def check_catalogs(translations_dir: Path, usage: dict[str, list[str]],
     Warnings (severity "warning"; errors under `--strict`): a language without a catalog, each
     untranslated or fuzzy message (named, with its line), a catalog no native speaker has
     reviewed. Errors: a translation whose `%(name)s` placeholders differ from its msgid's, or
-    that Python %-formatting rejects, since rendering it would fail. English needs no catalog.
+    that Python %-formatting rejects, since rendering it would fail; in any catalog, used or
+    not, a term `terms.yaml` forbids in its language (in a msgid: in English). English needs
+    no catalog.
     """
     with (translations_dir / "messages.pot").open("rb") as fh:
         template = read_po(fh)
-    problems: list[ConfigProblem] = []
+    problems: list[ConfigProblem] = term_problems(translations_dir, translations_dir / "messages.pot", template)
+    for po in sorted(translations_dir.glob("*/LC_MESSAGES/messages.po")):  # every catalog, used or not
+        problems.extend(term_problems(translations_dir, po, read_catalog(po)))
     checked: set[Path] = set()
     for tag in sorted(usage):
         po = catalog_path(translations_dir, tag)

@@ -23,8 +23,9 @@ from reportal.site.rules import check_https, check_language, check_phone, check_
 from reportal.site.yamlload import KeyPath, YamlDocument, load_yaml
 
 __all__ = [
-    "DEFAULT_RETENTION", "TEXT_KEYS", "ConfigError", "ConfigProblem", "HelpEntry", "Hotline", "LoadedConfig",
-    "Partner", "Portal", "Retention", "load_config", "load_portals",
+    "DAYS", "DEFAULT_RETENTION", "EMERGENCY_KINDS", "TEXT_KEYS", "ConfigError", "ConfigProblem", "HelpEntry",
+    "Hosting", "Hotline", "LoadedConfig", "OpeningHours", "Partner", "Portal", "Retention", "emergency_problems",
+    "load_config", "load_portals",
 ]
 
 # Page texts a portal may override, per language (templates use `texts.<key>`).
@@ -54,11 +55,23 @@ class _Model(BaseModel):
 
 
 class Hotline(_Model):
-    """The hotline that runs every portal (from `_defaults.yaml`)."""
+    """The hotline that runs every portal (from `_defaults.yaml`); `country` is where it is
+    (ISO 3166-1 alpha-2), named on the privacy page as the place reports are read and kept."""
 
     name: str
     url: Https
     privacy_url: Https | None = None
+    country: Annotated[str, AfterValidator(check_territory)] | None = None
+
+
+class Hosting(_Model):
+    """Where the portal and the submission function run, as the privacy page states it:
+    `provider` (e.g. "Amazon Web Services (AWS)"), `region` (the AWS region the stack is
+    deployed to, e.g. `eu-west-2`) and `country` (ISO 3166-1 alpha-2 of that region)."""
+
+    provider: str
+    region: str
+    country: Annotated[str, AfterValidator(check_territory)]
 
 
 class Partner(_Model):
@@ -69,13 +82,56 @@ class Partner(_Model):
     logo: str | None = None
 
 
+# Days of the week as written in `help[].hours.days` (ISO 8601 order, Monday first).
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The kinds of help line a reporter can call when a child is in danger right now.
+EMERGENCY_KINDS = ("emergency", "police")
+
+
+def _check_days(value: str) -> str:
+    """`mon`, or a range such as `mon-fri` (`fri-mon` wraps over the weekend)."""
+    parts = value.split("-")
+    if len(parts) in (1, 2) and all(p in DAYS for p in parts) and len(set(parts)) == len(parts):
+        return value
+    raise ValueError(f"{value!r} is not a day or a range of days: write e.g. mon-fri, sat-sun or mon "
+                     f"(days: {', '.join(DAYS)})")
+
+
+def _check_clock(value: str) -> str:
+    """A 24-hour clock time `HH:MM` (in quotes in YAML: unquoted, 08:00 is a YAML 1.1 number)."""
+    hours, sep, minutes = value.partition(":")
+    if sep and len(hours) == 2 and len(minutes) == 2 and hours.isdigit() and minutes.isdigit() \
+            and int(hours) < 24 and int(minutes) < 60:
+        return value
+    raise ValueError(f"{value!r} is not a time: write it as \"08:00\" (24-hour clock, in quotes)")
+
+
+Days = Annotated[str, AfterValidator(_check_days)]
+Clock = Annotated[str, AfterValidator(_check_clock)]
+
+
+class OpeningHours(_Model):
+    """When a line answers: `days` (`mon-fri`), `opens` and `closes` (`"08:00"`, local time).
+    Pages write the days and times in each language from CLDR."""
+
+    days: Days
+    opens: Clock
+    closes: Clock
+
+
 class HelpEntry(_Model):
-    """A local help line: `label` per language, and a phone number and/or an https URL."""
+    """A local help line: `label` per language, and a phone number and/or an https URL.
+
+    `hours` is `"24/7"` or `OpeningHours`; left out, pages say nothing about hours. `note`
+    (per language) is a caveat shown with the line, e.g. that it is often out of service.
+    The first entry is the one shown above the report form, for a child in danger now."""
 
     kind: Literal["emergency", "helpline", "alert", "police", "other"]
     label: dict[str, str]
     phone: Phone | None = None
     url: Https | None = None
+    hours: Literal["24/7"] | OpeningHours | None = None
+    note: dict[str, str] | None = None
 
 
 class Retention(_Model):
@@ -112,6 +168,10 @@ class Portal(_Model):
     # review warning is not raised for this portal, so `--strict` passes (docs/translating.md).
     launch_unreviewed: list[Language] = []
     retention: Retention = DEFAULT_RETENTION
+    hosting: Hosting | None = None
+    # Why the portal lists no emergency or police number, on purpose (e.g. "none found with a
+    # source, searched 2026-12-01"): silences that warning, so `--strict` passes.
+    no_emergency_number: Annotated[str, Field(min_length=1)] | None = None
 
     @property
     def default_language(self) -> str:
@@ -154,8 +214,9 @@ def _texts_of(data: dict[str, Any]) -> list[tuple[KeyPath, Any]]:
     found: list[tuple[KeyPath, Any]] = []
     help_entries = data.get("help")
     for i, entry in enumerate(help_entries if isinstance(help_entries, list) else []):
-        if isinstance(entry, dict) and "label" in entry:
-            found.append((("help", i, "label"), entry["label"]))
+        for key in ("label", "note"):
+            if isinstance(entry, dict) and key in entry:
+                found.append((("help", i, key), entry[key]))
     texts = data.get("texts")
     for key, per_lang in (texts.items() if isinstance(texts, dict) else []):
         found.append((("texts", key), per_lang))
@@ -191,6 +252,7 @@ def _cross_check(data: dict[str, Any], stem: str, sites: Path, source: Locator) 
     for i, entry in enumerate(help_entries if isinstance(help_entries, list) else []):
         if isinstance(entry, dict) and entry.get("phone") is None and entry.get("url") is None:
             out.append(source.problem(("help", i), "give a phone number, an https URL or both"))
+
     for path, per_lang in _texts_of(data):
         if path[0] == "texts" and path[1] not in TEXT_KEYS:
             out.append(source.problem(path, unknown_key(str(path[1]), list(TEXT_KEYS), "text")))
@@ -273,6 +335,27 @@ def _read(path: Path, name: str, problems: list[ConfigProblem]) -> YamlDocument:
         problems.append(ConfigProblem(name, 1, "-", "the file must hold a mapping of keys"))
         doc.data = None
     return doc
+
+
+def emergency_problems(portals: list[Portal], sites: Path) -> list[ConfigProblem]:
+    """A warning (an error with --strict) for each portal without an emergency or police phone
+    number: its pages then tell a reporter whose child is in danger now to call its first line,
+    or to go to the nearest police station, and never promise an emergency number."""
+    out = []
+    for portal in portals:
+        has = any(h.kind in EMERGENCY_KINDS and h.phone for h in portal.help)
+        if has and portal.no_emergency_number:
+            out.append(ConfigProblem(str(sites / f"{portal.code}.yaml"), 0, "no_emergency_number",
+                                     "the portal lists an emergency or police number: remove no_emergency_number",
+                                     "warning"))
+        if has or portal.no_emergency_number:
+            continue
+        first = "call its first help line or " if portal.help else ""
+        out.append(ConfigProblem(str(sites / f"{portal.code}.yaml"), 0, "help",
+                                 f"no emergency or police number: pages tell a reporter whose child is in danger "
+                                 f"now to {first}go to the nearest police station; add a sourced emergency or police "
+                                 f"number if there is one, or say why there is none in no_emergency_number", "warning"))
+    return out
 
 
 def load_portals(sites: Path, only: list[str] | None = None) -> list[Portal]:

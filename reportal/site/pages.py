@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Callable
 
 from reportal.fields import form_values
-from reportal.site.catalogs import SOURCE_LANGUAGE, country_name, language
-from reportal.site.config import Portal
+from reportal.site.catalogs import SOURCE_LANGUAGE, country_name, language, opening_hours
+from reportal.site.config import EMERGENCY_KINDS, HelpEntry, Portal
 
-__all__ = ["KINDS", "Page", "empty_form", "plan_pages", "portal_context", "portal_languages"]
+__all__ = ["KINDS", "Page", "empty_form", "plan_pages", "portal_context", "portal_languages", "report_switcher"]
 
 # Page kind → (template, path under /<cc>/<lang>/).
 KINDS: dict[str, tuple[str, str]] = {
@@ -52,29 +52,53 @@ def _href(code: str, lang: str, kind: str) -> str:
     return f"/{code}/{lang}/{suffix}"
 
 
-def portal_context(portal: Portal, lang: str, css: str) -> dict[str, Any]:
-    """The context shared by every page of `portal` in `lang` (JSON-serializable)."""
+def _help_line(entry: HelpEntry, lang: str, locale: str) -> dict[str, Any]:
+    """One help line as templates show it; `hours` is None, {"always": True}, or the days and
+    times written the `locale`'s way (CLDR), e.g. {"days": "Monday–Friday", "opens": "08:00", …}."""
+    hours: dict[str, Any] | None = None
+    if entry.hours == "24/7":
+        hours = {"always": True}
+    elif entry.hours is not None:
+        hours = {"always": False, **opening_hours(entry.hours.days, entry.hours.opens, entry.hours.closes, locale)}
+    return {"kind": entry.kind, "label": entry.label.get(lang, ""), "phone": entry.phone, "url": entry.url,
+            "hours": hours, "note": (entry.note or {}).get(lang)}
+
+
+def portal_context(portal: Portal, lang: str, css: str, catalogued: bool = True) -> dict[str, Any]:
+    """The context shared by every page of `portal` in `lang` (JSON-serializable).
+
+    `catalogued` False means no catalog serves `lang`, so the page text is English: `lang`
+    and `dir` are then English's, and `text_lang` (the language of the portal's own labels
+    and texts, always `lang`'s tag) lets templates mark those. `help` is in the portal's
+    order; the first line is shown above the form (for a child in danger now), and
+    `has_emergency` says whether any line is an emergency or police number."""
     meta = language(lang)
+    page = meta if catalogued else language(SOURCE_LANGUAGE)
     texts = {key: per_lang[lang] for key, per_lang in portal.texts.items() if lang in per_lang}
     return {
-        "lang": meta.tag,
-        "dir": meta.dir,
+        "lang": page.tag,
+        "dir": page.dir,
+        "text_lang": meta.tag,
+        "text_dir": meta.dir,
         "css": css,
         "base_url": portal.base_url.rstrip("/"),
         "hotline": portal.hotline.model_dump(),
+        # Named on the privacy page in the page's language (CLDR); None where not configured.
+        "hotline_country": country_name(portal.hotline.country, page.tag) if portal.hotline.country else None,
+        "hosting": None if portal.hosting is None else {
+            "provider": portal.hosting.provider, "region": portal.hosting.region,
+            "country": country_name(portal.hosting.country, page.tag)},
         "texts": texts,
         "portal": {
             "code": portal.code,
-            "name": portal.names.get(lang) or country_name(portal.code, lang),
+            "name": portal.names.get(lang) or country_name(portal.code, page.tag),
             "languages": portal_languages(portal),
             "partners": [
                 {"name": p.name, "url": p.url, "logo": f"/logos/{PurePosixPath(p.logo).name}" if p.logo else None}
                 for p in portal.partners
             ],
-            "help": [
-                {"kind": h.kind, "label": h.label.get(lang, ""), "phone": h.phone, "url": h.url}
-                for h in portal.help
-            ],
+            "help": [_help_line(h, lang, page.tag) for h in portal.help],
+            "has_emergency": any(h.kind in EMERGENCY_KINDS and h.phone for h in portal.help),
         },
         "links": {kind: _href(portal.code, lang, kind) for kind in KINDS if kind != "404"},
         "retention": portal.retention.model_dump(),
@@ -99,8 +123,31 @@ def empty_form() -> dict[str, Any]:
     return {"status": "new", "errors": [], "values": form_values({})}
 
 
-def plan_pages(portals: list[Portal], css: str) -> list[Page]:
-    """Every page of every portal in every language, plus `/<cc>/` and the root index."""
+def report_switcher(portal: Portal, lang: str) -> list[dict[str, str]]:
+    """The language switcher of the report page in `lang`: the report page in each other language."""
+    alts = _alternates(portal, portal.base_url.rstrip("/"), "report")
+    return [a for a in alts if a["hreflang"] not in ("x-default", lang)]
+
+
+def _root_listing(portals: list[Portal]) -> list[dict[str, Any]]:
+    """The root page's entries: each portal's country name in its languages (each distinct
+    name once, so "Guatemala · Guatemala" never shows) and a link per language, by native name."""
+    listing = []
+    for p in sorted(portals, key=lambda p: p.code):
+        names: list[dict[str, str]] = []
+        for tag in portal_languages(p):
+            name = p.names.get(tag) or country_name(p.code, tag)
+            if all(n["name"] != name for n in names):
+                names.append({"lang": tag, "dir": language(tag).dir, "name": name})
+        langs = [{"lang": t, "dir": language(t).dir, "native": language(t).native, "href": _href(p.code, t, "report")}
+                 for t in portal_languages(p)]
+        listing.append({"code": p.code, "href": f"/{p.code}/", "names": names, "languages": langs})
+    return listing
+
+
+def plan_pages(portals: list[Portal], css: str, catalogued: Callable[[str], bool] | None = None) -> list[Page]:
+    """Every page of every portal in every language, plus `/<cc>/` and the root index.
+    `catalogued(tag)` says whether a catalog serves `tag` (default: every language)."""
     pages: list[Page] = []
     form = empty_form()
     for portal in portals:
@@ -108,7 +155,7 @@ def plan_pages(portals: list[Portal], css: str) -> list[Page]:
         base = portal.base_url.rstrip("/")
         tags = portal_languages(portal)
         for lang in tags:
-            shared = portal_context(portal, lang, css)
+            shared = portal_context(portal, lang, css, catalogued(lang) if catalogued else True)
             for kind, (template, rel) in KINDS.items():
                 ctx = dict(shared, page=kind, switcher=[], alternates=[], form=form)
                 if kind != "404":
@@ -121,15 +168,10 @@ def plan_pages(portals: list[Portal], css: str) -> list[Page]:
         for kind in ("report", "404"):  # /<cc>/ and its 404 are the default language's
             template, rel = KINDS[kind]
             pages.append(Page(f"{portal.code}/{rel}", template, tags[0], contexts[kind]))
-    listing = [
-        {"code": p.code, "href": f"/{p.code}/", "names": [
-            {"lang": t, "dir": language(t).dir, "name": p.names.get(t) or country_name(p.code, t)} for t in portal_languages(p)
-        ]}
-        for p in sorted(portals, key=lambda p: p.code)
-    ]
     source = language(SOURCE_LANGUAGE)
-    root = {"lang": source.tag, "dir": source.dir, "css": css, "portals": listing, "page": "index",
-            "alternates": [], "switcher": []}
+    hotlines = sorted({p.hotline.name for p in portals})
+    root = {"lang": source.tag, "dir": source.dir, "css": css, "portals": _root_listing(portals), "page": "index",
+            "alternates": [], "switcher": [], "hotlines": hotlines}
     pages.append(Page("index.html", "index.html", source.tag, root))
     pages.append(Page("404.html", "root404.html", source.tag, root))
     return pages

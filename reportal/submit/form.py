@@ -311,7 +311,7 @@ _CHECKS = {"address": _check_address, "email": _check_email, "choice": _check_ch
 
 
 def is_honeypot(fields: Mapping[str, list[str]]) -> bool:
-    """True if a honeypot field (hidden from people, filled by bots: ``website``) holds text."""
+    """True if a honeypot field (hidden from people, filled by bots: ``trap``) holds text."""
     return any(strip_space(value) for f in report_fields.FIELDS if f.kind == "honeypot"
                for value in fields.get(f.name, []))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from reportal import fields as report_fields
 from reportal.fields import N_
 
-__all__ = ["MESSAGES", "limit_of", "message_of", "target_of"]
+__all__ = ["FALLBACK", "MESSAGES", "limit_of", "message_of", "target_of"]
 
 
 MESSAGES: dict[str, str] = {
@@ -29,6 +29,17 @@ MESSAGES: dict[str, str] = {
 }
 
 _CHOICE_INVALID = N_("Choose one of the options, or none.")
+
+# The page for a report whose portal is unknown (no portal, so no portal page to show it on):
+# case → (heading, what to do). Rendered in the reporter's language where a catalog has it.
+FALLBACK: dict[str, tuple[str, str]] = {
+    "unavailable": (N_("Your report was not received"),
+                    N_("Something went wrong on our side. Please go back and try again.")),
+    "portal-unknown": (N_("Your report was not sent"), MESSAGES["portal-unknown"]),
+    "body-too-large": (N_("Your report was not sent"), MESSAGES["body-too-large"]),
+    "origin-refused": (N_("Your report was not sent"), MESSAGES["origin-refused"]),
+    "unreadable": (N_("Your report was not sent"), MESSAGES["body-invalid"]),
+}
 
 
 def message_of(code: str) -> str:

@@ -6,7 +6,6 @@ success does not pay for them.
 """
 from __future__ import annotations
 
-import html
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -14,26 +13,9 @@ from typing import Any, Mapping
 
 from reportal import fields as report_fields
 from reportal.submit.form import FieldError
-from reportal.submit.messages import MESSAGES, limit_of, message_of, target_of
+from reportal.submit.messages import FALLBACK, limit_of, message_of, target_of
 
-__all__ = ["load_site", "render_form_page"]
-
-_FALLBACK = ("<!doctype html><html lang=\"en\" dir=\"ltr\"><head><meta charset=\"utf-8\">"
-             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-             "<meta name=\"referrer\" content=\"no-referrer\"><title>Reporting portal</title></head>"
-             "<body><main><h1>{title}</h1><p>{text}</p>{typed}</main></body></html>")
-_SEND_AGAIN = "<a href=\"/\">Choose your country</a> and send it again from its reporting page."
-# Shown without a portal, hence in English (the hotline's default): title, then what to do.
-_FALLBACK_TEXTS = {
-    "unavailable": ("Your report was not received",
-                    "Please go back and try again, or <a href=\"/\">choose your country</a> and send it "
-                    "from its reporting page."),
-    "portal-unknown": ("This reporting portal does not exist", "Your report was not sent. " + _SEND_AGAIN),
-    "body-too-large": ("Your report was not sent", html.escape(MESSAGES["body-too-large"]) + " " + _SEND_AGAIN),
-    "origin-refused": ("Your report was not sent", html.escape(MESSAGES["origin-refused"])),
-    "unreadable": ("We could not read the form", "Your report was not sent. " + _SEND_AGAIN),
-}
-
+__all__ = ["clear_caches", "load_site", "render_form_page"]
 
 def load_site(data_dir: Path) -> dict[str, Any]:
     """`site.json`: portal code → {"languages": [...], "contexts": {lang: page context}}."""
@@ -51,8 +33,13 @@ def _environment(data_dir: Path, locale: str):  # noqa: ANN202 - jinja2 imported
     return env, translations
 
 
+def clear_caches() -> None:
+    """Forget loaded templates and catalogs (the local preview, after a rebuild)."""
+    _environment.cache_clear()
+
+
 def _fallback_case(errors: list[FieldError], status: str) -> str:
-    """Which `_FALLBACK_TEXTS` entry tells the truth: the body's problem before the portal's."""
+    """Which `FALLBACK` entry tells the truth: the body's problem before the portal's."""
     codes = [e.code for e in errors]
     if status == "unavailable":
         return "unavailable"
@@ -64,17 +51,38 @@ def _fallback_case(errors: list[FieldError], status: str) -> str:
     return "portal-unknown"
 
 
-def _fallback(fields: Mapping[str, list[str]], errors: list[FieldError], status: str) -> str:
-    """The page for a report whose portal is unknown (English, the hotline's default): what
-    went wrong, and what was typed, to copy."""
-    title, text = _FALLBACK_TEXTS[_fallback_case(errors, status)]
+def _fallback(site: Mapping[str, Any], data_dir: Path, fields: Mapping[str, list[str]],
+              errors: list[FieldError], status: str) -> str:
+    """The page for a report whose portal is unknown: what went wrong, what to do, and what was
+    typed, to copy; in the language the form named where a catalog has it (else English),
+    styled with the portals' stylesheet (templates/fallback.html)."""
+    title, text = FALLBACK[_fallback_case(errors, status)]
     typed = [v for f in report_fields.FIELDS if f.kind in ("url", "address", "text", "line")
              for v in fields.get(f.name, []) if v.strip()]
-    box = ""
-    if typed:
-        box = (f"<label for=\"typed\">What you typed</label>"
-               f"<textarea id=\"typed\" readonly rows=\"6\" dir=\"auto\">{html.escape(chr(10).join(typed))}</textarea>")
-    return _FALLBACK.format(title=title, text=text, typed=box)
+    lang = _known_language(data_dir, (fields.get("lang") or [""])[0])
+    env, translations = _environment(data_dir, lang.replace("-", "_"))
+    css = next((ctx["css"] for p in site.values() for ctx in p["contexts"].values()), None)
+    return env.get_template("fallback.html").render({
+        "lang": lang, "dir": _direction(lang), "css": css, "title": translations.gettext(title),
+        "text": translations.gettext(text), "typed": "\n".join(typed)})
+
+
+def _known_language(data_dir: Path, tag: str) -> str:
+    """`tag` if the function has a catalog for it (a locale folder the build wrote), else "en"."""
+    if tag and len(tag) <= 35 and all(ch.isalnum() or ch == "-" for ch in tag):
+        if (data_dir / "locale" / tag.replace("-", "_") / "LC_MESSAGES" / "messages.mo").is_file():
+            return tag
+    return "en"
+
+
+def _direction(tag: str) -> str:
+    """"rtl" or "ltr" for a tag the build wrote a catalog for (CLDR, through Babel)."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(tag.replace("-", "_")).text_direction
+    except (UnknownLocaleError, ValueError):
+        return "ltr"
 
 
 def _with_limit(text: str, source: str, limit: int, locale: str) -> str:
@@ -97,11 +105,11 @@ def render_form_page(site: Mapping[str, Any], data_dir: Path, fields: Mapping[st
                      errors: list[FieldError], status: str) -> str:
     """The report page for the reporter's portal and language (its default language if the
     language is unknown), listing `errors` and holding what they typed. `status` is "invalid"
-    or "unavailable". An unknown portal gets a short English page saying what went wrong and
-    pointing to the portal list."""
+    or "unavailable". An unknown portal gets a short page, in the reporter's language where it
+    can, saying what went wrong and pointing to the portal list."""
     portal = (fields.get("portal") or [""])[0]
     if portal not in site:
-        return _fallback(fields, errors, status)
+        return _fallback(site, data_dir, fields, errors, status)
     lang = (fields.get("lang") or [""])[0]
     if lang not in site[portal]["languages"]:
         lang = site[portal]["languages"][0]
@@ -117,6 +125,6 @@ def render_form_page(site: Mapping[str, Any], data_dir: Path, fields: Mapping[st
             text = _with_limit(text, source, limit, locale)
         shown.append({"field": error.field, "code": error.code, "message": text, "index": error.index or 0,
                       "target": target_of(error.field, error.index)})
-    context = dict(site[portal]["contexts"][lang], page="report", alternates=[], switcher=[],
+    context = dict(site[portal]["contexts"][lang], page="report", alternates=[],
                    form={"status": status, "errors": shown, "values": report_fields.form_values(fields)})
     return env.get_template("report.html").render(context)

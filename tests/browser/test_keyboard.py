@@ -81,4 +81,4 @@ def test_focus_is_visible_on_everything_that_takes_it(preview: Any, page: Any, p
     hidden = [s for s in stops if not (s["visible"] and s["outlineStyle"] not in ("none", "")
                                        and s["outlineWidth"] >= 2)]
     assert hidden == []
-    assert not any(s["name"] == "website" for s in stops)  # the honeypot takes no focus
+    assert not any(s["name"] == "trap" for s in stops)  # the honeypot takes no focus

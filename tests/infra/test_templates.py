@@ -1,6 +1,7 @@
 """The promises of infra/*.yaml that neither cfn-lint nor moto checks, read from the templates."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -177,10 +178,23 @@ def test_submit_goes_uncached_to_the_function_with_the_secret(edge: dict) -> Non
     (behaviour,) = config["CacheBehaviors"]
     assert behaviour["PathPattern"] == "/submit" and behaviour["TargetOriginId"] == "submit"
     assert behaviour["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
-    assert behaviour["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # AllViewerExceptHostHeader
+    assert behaviour["OriginRequestPolicyId"] == {"Ref": "SubmitOriginRequestPolicy"}
     assert set(behaviour["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
     assert config["DefaultRootObject"] == "index.html"
     assert config["DefaultCacheBehavior"]["TargetOriginId"] == "site"
+
+
+def test_function_receives_only_the_viewer_headers_it_reads(edge: dict) -> None:
+    # GIVEN the viewer headers the submission function reads (every headers.get("…") in app.py)
+    source = (Path(__file__).parents[2] / "reportal" / "submit" / "app.py").read_text(encoding="utf-8")
+    read = set(re.findall(r'headers\.get\("([a-z-]+)"', source)) - {"x-reportal-origin"}  # set by CloudFront
+    # WHEN CloudFront forwards a report to the function
+    config = edge["Resources"]["SubmitOriginRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]
+    # THEN exactly those viewer headers go, and no cookie or query string
+    assert config["HeadersConfig"]["HeaderBehavior"] == "whitelist"
+    assert {h.lower() for h in config["HeadersConfig"]["Headers"]} == read == {"content-type", "origin"}
+    assert config["CookiesConfig"] == {"CookieBehavior": "none"}
+    assert config["QueryStringsConfig"] == {"QueryStringBehavior": "none"}
 
 
 def _policy_headers(policy: dict[str, Any]) -> dict[str, str]:

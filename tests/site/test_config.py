@@ -94,7 +94,7 @@ def test_unknown_key_names_the_closest(tmp_path, monkeypatch) -> None:
 def test_unknown_top_level_key_without_close_match_lists_valid_keys(tmp_path, monkeypatch) -> None:
     assert problems_for(tmp_path, monkeypatch, VALID + "colour: red\n") == [
         "sites/bz.yaml:9: colour: unknown key 'colour'; valid here: code, languages, base_url, hotline, "
-        "recipients, partners, help, texts, names, launch_unreviewed, retention",
+        "recipients, partners, help, texts, names, launch_unreviewed, retention, hosting, no_emergency_number",
     ]
 
 

@@ -20,7 +20,7 @@ FORM_FIELDS = [("input", "portal", "hidden"), ("input", "lang", "hidden"), ("inp
                ("input", "url", "text"), ("input", "url", "text"), ("input", "kind", "radio"),
                ("input", "kind", "radio"), ("input", "kind", "radio"), ("input", "kind", "radio"),
                ("textarea", "notes", None), ("input", "referrer", "text"), ("input", "email", "email"),
-               ("input", "website", "text")]
+               ("input", "trap", "text")]
 
 
 @pytest.fixture(scope="module", params=["sites", "tests/fixtures/sites"])
@@ -79,7 +79,7 @@ def test_every_report_page_holds_the_form_with_directions_set(site: dict) -> Non
                     assert {e.get("dir") for e in form.findall(f".//h:input[@name='{name}']", NS)} == {"ltr"}, rel
                 assert form.find(".//h:textarea[@name='notes']", NS).get("dir") == "auto", rel
                 for field in form.iter(f"{{{NS['h']}}}input"):
-                    if field.get("type") != "hidden" and field.get("name") != "website":
+                    if field.get("type") != "hidden" and field.get("name") != "trap":
                         assert form.find(f".//h:label[@for='{field.get('id')}']", NS) is not None, (rel, field.get("id"))
 
 

@@ -28,11 +28,14 @@ def shipped() -> list[str]:
 
 
 def portal_site(tmp_path: Path, languages: str, translations: Path | None = None) -> Paths:
-    """A sites/ folder holding one portal `sn` in `languages` (YAML flow list), real templates."""
+    """A sites/ folder holding one portal `sn` in `languages` (YAML flow list) with a police
+    number, and the real templates."""
     sites = tmp_path / "sites"
     sites.mkdir()
     (sites / "_defaults.yaml").write_text(DEFAULTS)
-    (sites / "sn.yaml").write_text(f"code: sn\nlanguages: [{languages}]\n")
+    labels = "".join(f"      {tag.strip()}: Police\n" for tag in languages.split(","))
+    (sites / "sn.yaml").write_text(f"code: sn\nlanguages: [{languages}]\n"
+                                   f"help:\n  - kind: police\n    phone: \"17\"\n    label:\n{labels}")
     return Paths(sites, ROOT / "templates", translations or TRANSLATIONS)
 
 
@@ -87,7 +90,7 @@ def test_at_least_twenty_complete_catalogs_three_of_them_right_to_left() -> None
 
 def test_every_language_of_every_real_portal_has_a_complete_catalog() -> None:
     langs = {bcp47(t) for p in load_config(ROOT / "sites").portals for t in p.languages}
-    assert {"en", "es", "hi", "ne", "ur", "mn", "kk", "id", "fr", "pt", "sw"} <= langs
+    assert {"en", "es", "hi", "ne", "ur", "mn", "kk", "id", "fr", "pt-MZ", "sw"} <= langs
     for tag in sorted(langs - {"en"}):
         assert catalog_path(TRANSLATIONS, tag) is not None, tag
     problems = check_catalogs(TRANSLATIONS, {t: ["test"] for t in langs})
@@ -147,8 +150,8 @@ def test_incomplete_catalog_names_each_missing_message_with_its_line(tmp_path: P
 def test_wrong_placeholder_is_an_error_even_without_strict(tmp_path: Path) -> None:
     translations = copy_translations(tmp_path, "fr")
     po = translations / "fr" / "LC_MESSAGES" / "messages.po"
-    po.write_text(po.read_text(encoding="utf-8").replace("Ce portail est géré par %(name)s.",
-                                                         "Ce portail est géré par %(nom)s."), encoding="utf-8")
+    po.write_text(po.read_text(encoding="utf-8").replace("Ce portail est géré par l’organisation %(name)s.",
+                                                         "Ce portail est géré par l’organisation %(nom)s."), encoding="utf-8")
     with pytest.raises(ConfigError) as err:
         build(portal_site(tmp_path, "fr", translations), tmp_path / "dist", tmp_path / "fn")
     assert "fr: translation of 'This portal is run by %(name)s.' must hold exactly the placeholders ['name']" \

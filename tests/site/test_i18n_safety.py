@@ -60,7 +60,7 @@ def test_hostile_translations_cannot_break_attributes_or_the_form(tmp_path: Path
     names = [(e.tag.split("}")[1], e.get("name")) for e in form.iter() if e.get("name")]
     assert names == [("input", "portal"), ("input", "lang"), ("input", "url"), ("input", "url"), ("input", "url"),
                      ("input", "kind"), ("input", "kind"), ("input", "kind"), ("input", "kind"),
-                     ("textarea", "notes"), ("input", "referrer"), ("input", "email"), ("input", "website")]
+                     ("textarea", "notes"), ("input", "referrer"), ("input", "email"), ("input", "trap")]
     assert [e.get("value") for e in form.findall(".//h:input[@name='url']", NS)] == ["", "", ""]
     assert "".join(form.find(".//h:label[@for='kind-image']", NS).itertext()) == HOSTILE["Images"]
     footer = [p for p in doc.findall(".//h:footer/h:p", NS)]
@@ -95,8 +95,8 @@ def test_a_build_planning_two_pages_on_one_path_fails_and_writes_nothing(tmp_pat
     # GIVEN a plan in which the Spanish report page lands on the English one's path
     real = build_module.plan_pages
 
-    def colliding(portals, css):  # noqa: ANN001, ANN202
-        pages = real(portals, css)
+    def colliding(portals, css, catalogued=None):  # noqa: ANN001, ANN202
+        pages = real(portals, css, catalogued)
         es = next(p for p in pages if p.path == "bz/es/index.html")
         return pages + [type(es)("bz/en/index.html", es.template, es.lang, es.context)]
 

@@ -20,8 +20,10 @@ def _sites(tmp_path: Path, defaults_extra: str = "", sn_extra: str = "", bz_extr
     sites = tmp_path / "sites"
     sites.mkdir(parents=True)
     (sites / "_defaults.yaml").write_text(DEFAULTS + defaults_extra)
-    (sites / "sn.yaml").write_text(f"code: sn\nlanguages: [fr, es]\n{sn_extra}")
-    (sites / "bz.yaml").write_text(f"code: bz\nlanguages: [en, es]\n{bz_extra}")
+    # Each portal has a police number, so only the review warnings are in play here.
+    police = "help:\n  - kind: police\n    phone: \"17\"\n    label: {{{}: Police, es: Policía}}\n"
+    (sites / "sn.yaml").write_text(f"code: sn\nlanguages: [fr, es]\n{police.format('fr')}{sn_extra}")
+    (sites / "bz.yaml").write_text(f"code: bz\nlanguages: [en, es]\n{police.format('en')}{bz_extra}")
     return Paths(sites, ROOT / "templates", ROOT / "translations")
 
 

@@ -15,7 +15,7 @@ from tests.support import queued_reports
 
 
 def _fields(**extra: Any) -> list[tuple[str, str]]:
-    base = [("portal", "bz"), ("lang", "en"), ("url", "https://example.com/page"), ("website", "")]
+    base = [("portal", "bz"), ("lang", "en"), ("url", "https://example.com/page"), ("trap", "")]
     for name, value in extra.items():
         base += [(name, v) for v in value] if isinstance(value, list) else [(name, value)]
     return base
@@ -216,7 +216,7 @@ def test_an_unexpected_error_before_parsing_says_not_received_not_no_portal(hand
 
 
 def test_honeypot_is_thanked_counted_and_nothing_sent(handler, sqs, queue_url, identity_file, capsys) -> None:
-    answer = handler(form_event(_fields(website="http://spam.example")), None)
+    answer = handler(form_event(_fields(trap="http://spam.example")), None)
     assert answer["statusCode"] == 303 and answer["headers"]["Location"] == "/bz/en/thanks/"
     assert queued_reports(sqs, queue_url, identity_file) == []
     [line] = _emf(capsys.readouterr().out)

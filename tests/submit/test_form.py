@@ -88,10 +88,10 @@ def test_an_over_long_referrer_is_refused_8192_accepted() -> None:
 
 
 def test_honeypot_is_flagged_not_refused() -> None:
-    # GIVEN a form whose hidden website field a bot filled WHEN checked THEN it is flagged, not refused
-    assert is_honeypot(_fields(website=["http://spam.example"])) is True
-    assert validate_report(_fields(website=["http://spam.example"]), SITE).urls[0]["normalized"] == "https://example.com/a"
-    assert is_honeypot(_fields(website=["", " \u200b"])) is False
+    # GIVEN a form whose hidden trap field a bot filled WHEN checked THEN it is flagged, not refused
+    assert is_honeypot(_fields(trap=["http://spam.example"])) is True
+    assert validate_report(_fields(trap=["http://spam.example"]), SITE).urls[0]["normalized"] == "https://example.com/a"
+    assert is_honeypot(_fields(trap=["", " \u200b"])) is False
 
 
 def test_invalid_utf8_becomes_replacement_characters() -> None:

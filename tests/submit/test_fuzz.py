@@ -49,7 +49,7 @@ def stub_handler(built: dict[str, Path]) -> tuple[Any, StubQueue]:
 _text = st.text(max_size=40) | st.sampled_from(
     ["", " ", "bz", "es", "en", "ar", "eg", "image", "example.com", "javascript:alert(1)", "hxxps://a[.]b/c",
      "\u00a0https://example.com\t", "data:,x", "%20javascript:x", "a@b.example", "😀" * 3, "\ud800"])
-_names = st.sampled_from(["portal", "lang", "url", "kind", "notes", "referrer", "email", "website"]) | st.text(max_size=8)
+_names = st.sampled_from(["portal", "lang", "url", "kind", "notes", "referrer", "email", "trap"]) | st.text(max_size=8)
 _pairs = st.lists(st.tuples(_names, _text), max_size=14)
 _json_value = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | _text,
                            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),

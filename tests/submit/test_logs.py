@@ -42,14 +42,14 @@ with mock_aws():
     bad["body"], bad["isBase64Encoded"] = "portal=bz&lang=es&kind=SENTINEL-KIND&url=SENTINEL-BAD%3Ax&notes=SENTINEL-NOTES", False
     run(bad)                                                     # refusal
     trap = copy.deepcopy(bad)
-    trap["body"] = "portal=bz&lang=es&url=a.example&website=SENTINEL-HONEYPOT"
+    trap["body"] = "portal=bz&lang=es&url=a.example&trap=SENTINEL-HONEYPOT"
     run(trap)                                                    # honeypot
     big = copy.deepcopy(bad)
     big["body"] = "portal=bz&lang=es&url=a.example&notes=" + "SENTINEL-BIG" * 6000
     run(big)                                                     # body too large
     j = copy.deepcopy(bad)
     j["headers"]["content-type"] = "application/json"
-    j["body"] = '{"portal": "bz", "url": "SENTINEL-JSON", "notes": 7, "website": ["SENTINEL-J2"]}'
+    j["body"] = '{"portal": "bz", "url": "SENTINEL-JSON", "notes": 7, "trap": ["SENTINEL-J2"]}'
     run(j)                                                       # JSON field type
     j["body"] = '{"portal": "SENTINEL-JSON' + "[" * 50000
     run(j)                                                       # broken JSON
