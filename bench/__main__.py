@@ -19,6 +19,7 @@ from bench.function import measure_cold, measure_warm
 from bench.inbox import measure_inbox
 from bench.machine import describe
 from bench.weight import measure_weight
+from bench.stats import measure_stats
 from bench.workbench import measure_workbench
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # proves that everything runs and every key is written (tests/test_bench.py).
 SIZES = {
     "full": {"portals": 50, "languages": 4, "build_runs": 3, "cold_runs": 10, "warm_calls": 2000, "envelopes": 5000,
-             "inbox_rounds": 3, "workbench_reports": 100_000, "workbench_samples": 300},
+             "inbox_rounds": 3, "workbench_reports": 100_000, "workbench_samples": 300, "stats_runs": 5},
     "quick": {"portals": 3, "languages": 2, "build_runs": 1, "cold_runs": 1, "warm_calls": 50, "envelopes": 30,
-              "inbox_rounds": 1, "workbench_reports": 300, "workbench_samples": 20},
+              "inbox_rounds": 1, "workbench_reports": 300, "workbench_samples": 20, "stats_runs": 1},
 }
 
 
@@ -76,7 +77,9 @@ def run(quick: bool) -> dict[str, Any]:
             measure_cold(ROOT, data_dir, size["cold_runs"]), **measure_warm(ROOT, data_dir, size["warm_calls"]))
             or function)
         _section(results, "inbox", lambda: measure_inbox(ROOT, data_dir, size["envelopes"], size["inbox_rounds"]))
-        _section(results, "workbench", lambda: measure_workbench(size["workbench_reports"], size["workbench_samples"]))
+        _section(results, "workbench", lambda: measure_workbench(
+            size["workbench_reports"], size["workbench_samples"],
+            then=lambda db: measure_stats(db, ROOT, size["stats_runs"])))
     results["machine"]["load_after"] = _load()
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     results["budgets"] = check_budgets(results)

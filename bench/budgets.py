@@ -47,6 +47,8 @@ def check_budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
         Budget("inbox: reports/s opened and stored", _get(results, "inbox", "reports_per_s"), 1000, "reports/s", True),
         Budget("workbench: queue page server time, p99", _get(results, "workbench", "queue_ms_p99"), 100, "ms", False),
         Budget("workbench: report page server time, p99", _get(results, "workbench", "report_ms_p99"), 100, "ms", False),
+        Budget("stats: reportal stats over the seeded inbox, slowest run (wall)",
+               _get(results, "workbench", "stats_cli_s_max"), 1, "s", False),
     ]
     return [{**asdict(b), "met": b.met} for b in budgets]
 
@@ -95,6 +97,10 @@ def _rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
          f"p99 {_n(wb.get('report_ms_p99'), 1)} ms over {wb.get('samples', '?')} reports at random (incl. its audit entry)"),
         ("", "queue search matching nothing", f"{_n(wb.get('search_miss_ms_median'), 1)} ms", "", "",
          "median; reads every report's URLs (substring search, no index); not in the budget"),
+        ("stats", f"reportal stats --format json, {_n(wb.get('stats_reports'))} reports",
+         f"{_n(wb.get('stats_cli_s_median'), 3)} s", "", "",
+         f"slowest {_n(wb.get('stats_cli_s_max'), 3)} s, whole process; compute alone {_n(wb.get('stats_compute_s'), 3)} s;"
+         " every report assessed"),
     ]
     return rows
 

@@ -19,7 +19,7 @@ import re
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from bench.machine import median, percentile
 
@@ -91,9 +91,11 @@ def _time(client: Any, paths: list[str]) -> list[float]:
     return samples
 
 
-def measure_workbench(reports: int, samples: int) -> dict[str, Any]:
+def measure_workbench(reports: int, samples: int,
+                      then: Callable[[Path], dict[str, Any]] | None = None) -> dict[str, Any]:
     """Queue and report page server times (ms, median and p99) over `samples` requests each,
-    with `reports` reports stored."""
+    with `reports` reports stored; `then(db)` measures more on the same filled inbox afterwards
+    (bench/stats.py) and its figures join these."""
     from reportal.inbox.store import Store
     from reportal.workbench.app import WorkbenchSettings, create_app
 
@@ -114,7 +116,8 @@ def measure_workbench(reports: int, samples: int) -> dict[str, Any]:
         queue = _time(client, [queue_paths[i % len(queue_paths)] for i in range(samples)])
         report = _time(client, report_paths)
         miss = _time(client, ["/?q=matches-no-reported-url"] * max(5, samples // 20))
-    return {
+        more = then(db) if then else {}
+    return {**more,
         "reports": reports, "samples": samples, "fill_s": round(fill_s, 1),
         "queue_ms_median": round(median(queue) * 1000, 2), "queue_ms_p99": round(percentile(queue, 99) * 1000, 2),
         "report_ms_median": round(median(report) * 1000, 2),

@@ -24,7 +24,8 @@ EXPECTED = {
     "inbox": {"envelopes", "rounds", "drain_s", "reports_per_s", "floor_s", "floor_per_s", "ratio",
               "drain_cpu_ms_per_report", "floor_cpu_ms_per_message"},
     "workbench": {"reports", "samples", "fill_s", "queue_ms_median", "queue_ms_p99", "report_ms_median",
-                  "report_ms_p99", "search_miss_ms_median"},
+                  "report_ms_p99", "search_miss_ms_median", "stats_reports", "stats_rows", "stats_compute_s",
+                  "stats_cli_s_median", "stats_cli_s_max"},
 }
 
 
@@ -45,7 +46,7 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     assert results["page_weight"]["gzip_largest"] < results["page_weight"]["raw_largest"]
     assert results["inbox"]["envelopes"] == 30
     assert results["workbench"]["reports"] == 300
-    assert len(results["budgets"]) == 9 and all(isinstance(b["met"], bool) for b in results["budgets"])
+    assert len(results["budgets"]) == 10 and all(isinstance(b["met"], bool) for b in results["budgets"])
     # AND the table names the machine and every budget
     assert results["machine"]["cpu"] in proc.stdout and proc.stdout.count("budget") >= 1
     assert all(b["name"] in proc.stdout for b in results["budgets"])
