@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_inbox_commands"]
+__all__ = ["add_inbox_commands", "defaults_retention"]
 
 DEFAULT_DB = "var/inbox.sqlite"
 
@@ -35,7 +35,7 @@ def _load_portals(root: Path) -> Any:
         return None
 
 
-def _defaults_retention(root: Path) -> Any:
+def defaults_retention(root: Path) -> Any:
     """The retention `_defaults.yaml` states (applies to reports of portals no longer configured)."""
     import yaml
 
@@ -115,7 +115,7 @@ def _inbox_purge(args: argparse.Namespace) -> int:
         return 0
     with Store(db_path) as store:
         try:
-            result = purge(store.db, periods, _defaults_retention(root), actor=audit.os_user())
+            result = purge(store.db, periods, defaults_retention(root), actor=audit.os_user())
         except sqlite3.Error as exc:
             return _error(f"the inbox database failed ({type(exc).__name__}: {exc}); nothing was purged")
         audit.anchor(store.db)

@@ -31,8 +31,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-__all__ = ["HASH_KEPT", "RATE_WINDOW", "Pending", "address_hash", "mail_key", "mail_state", "pending",
-           "settle"]
+__all__ = ["HASH_KEPT", "RATE_WINDOW", "Pending", "address_hash", "describe", "mail_key", "mail_state",
+           "pending", "settle"]
 
 RATE_WINDOW = timedelta(hours=24)
 HASH_KEPT = timedelta(hours=48)
@@ -138,3 +138,23 @@ def mail_state(db: sqlite3.Connection, report_id: str) -> list[dict[str, Any]]:
         return []
     keys = ("kind", "state", "reason", "created_at", "attempts", "last_attempt_at", "last_error", "sent_at")
     return [dict(zip(keys, row)) for row in rows]
+
+
+_KINDS = {"ack": "Acknowledgement", "outcome": "Outcome mail"}
+_REASONS = {"limit": "not sent: this address had an acknowledgement in the last 24 hours",
+            "no-ack": "not sent: the acknowledgement of this report was not sent",
+            "email-deleted": "not sent: the email address was deleted (retention)"}
+
+
+def describe(mail: dict[str, Any]) -> dict[str, str]:
+    """One `mail_state` row in the workbench's words: `{kind, state}` (English, plain text)."""
+    if mail["state"] == "sent":
+        state = f"sent {mail['sent_at']}"
+    elif mail["state"] == "pending" and mail["attempts"]:
+        state = (f"waiting: {mail['attempts']} attempt(s) failed, last {mail['last_attempt_at']} "
+                 f"({mail['last_error']}); the next inbox notify tries again")
+    elif mail["state"] == "pending":
+        state = "waiting for the next inbox notify"
+    else:
+        state = _REASONS.get(mail["reason"] or "", f"not sent ({mail['reason']})")
+    return {"kind": _KINDS.get(mail["kind"], mail["kind"]), "state": state}

@@ -10,6 +10,7 @@ empty bar marked "<5", never at its true height.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -69,7 +70,22 @@ def _svg(figure: Any) -> Markup:
         figure.savefig(buf, format="svg", bbox_inches="tight",
                        metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     text = buf.getvalue()
-    return Markup(text[text.index("<svg"):])  # our own drawing of numbers and catalog labels
+    text = _STYLE_ELEMENT.sub("", text[text.index("<svg"):])
+    text = _STYLE_ATTRIBUTE.sub(_as_attributes, text)
+    text = text.replace("<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
+    return Markup(text)  # our own drawing of numbers and catalog labels (escaped by matplotlib)
+
+
+# matplotlib styles its SVG with style="" attributes and a <style> element; a strict CSP
+# (the workbench's `style-src 'self'`) ignores both, so they become presentation attributes,
+# which CSP does not govern and which every property matplotlib writes has.
+_STYLE_ELEMENT = re.compile(r"<style[^>]*>[^<]*</style>\s*")
+_STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
+
+
+def _as_attributes(match: re.Match[str]) -> str:
+    pairs = (part.split(":", 1) for part in match.group(1).split(";") if ":" in part)
+    return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
 
 
 def charts(rows: list[dict[str, Any]], locale: str, gettext: Any) -> list[dict[str, Any]]:
@@ -80,7 +96,7 @@ def charts(rows: list[dict[str, Any]], locale: str, gettext: Any) -> list[dict[s
     from matplotlib import pyplot as plt
 
     plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "reportal", "font.size": 9,
-                         "font.family": "sans-serif"})
+                         "font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"]})
     labels = [_month_label(r["month"], locale) for r in rows]
     xs = list(range(len(rows)))
     out = []

@@ -69,6 +69,7 @@ class WorkbenchSettings:
     secret_key: bytes = field(default_factory=lambda: token_bytes(32), repr=False)
     page_size: int = 50
     hasher: Any = None
+    root: Path = Path(".")  # holds sites/ (retention periods for the supervisors' purge)
 
 
 class _Connections(threading.local):

@@ -18,12 +18,13 @@ __all__ = ["add_commands", "make_app"]
 DEFAULT_PORT = 8800
 
 
-def make_app(db: Path):  # noqa: ANN201 - Flask, imported late
-    """The workbench over the inbox database at `db` (created and migrated if needed)."""
+def make_app(db: Path, root: Path = Path(".")):  # noqa: ANN201 - Flask, imported late
+    """The workbench over the inbox database at `db` (created and migrated if needed);
+    `root` holds sites/ (the retention periods a supervisor's purge applies)."""
     from reportal.inbox.store import Store
     from reportal.workbench.app import WorkbenchSettings, create_app
 
-    return create_app(WorkbenchSettings(), lambda: Store(db))
+    return create_app(WorkbenchSettings(root=root), lambda: Store(db))
 
 
 def _loopback(host: str) -> bool:
@@ -37,7 +38,7 @@ def _workbench(args: argparse.Namespace) -> int:
     import waitress
 
     db = Path(args.db)
-    app = make_app(db)
+    app = make_app(db, Path(args.root))
     from reportal.inbox.store import Store
 
     with Store(db) as store:  # create and migrate now: a broken database fails here, not at a first login

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from reportal.feedback.outbox import describe, mail_state
 from reportal.workbench.app import record, store
 from reportal.workbench.forms import AssessForm, NoteForm
 from reportal.workbench.labels import action_choices, country_choices, outcome_choices
@@ -49,8 +50,11 @@ def _page(report: dict[str, Any], status: int = 200, forms: dict[int, AssessForm
     forms = forms or {}
     assess = {n: forms.get(n) or _assess_form(report, n) for n in range(1, len(report["urls"]) + 1)}
     by_url = {a["url"]: a for a in report.get("assessments", [])}
+    mails = [describe(m) for m in mail_state(store().db, report["report_id"])]
+    row = store().db.execute("SELECT purged_at FROM reports WHERE report_id = ?", (report["report_id"],)).fetchone()
     return render_template("report.html", report=report, assess=assess, by_url=by_url,
-                           note=note or NoteForm(formdata=None), problem=problem), status
+                           note=note or NoteForm(formdata=None), problem=problem, mails=mails,
+                           purged_at=row[0] if row else None), status
 
 
 @blueprint.route("/<report_id>")

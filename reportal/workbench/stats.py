@@ -3,9 +3,14 @@
 The figures are `reportal.stats.figures`' (per portal and whole calendar month; counts 1–4
 shown as "<5", medians of fewer than five values left out); this page only shows them as a
 table for a period of months (`since`, `until`: YYYY-MM; by default the twelve months up to
-the last one that ended). Exact figures and the partners' HTML and CSV come from
+the last one that ended), and for one `portal` also as the partner report's two charts
+(reportal.stats.report, the same SVG). Exact figures and the partners' HTML and CSV come from
 `reportal stats` on the command line (`--exact` is audited there). Opening the page is audited
 as `list` with the period.
+
+`POST /stats/purge` (supervisors) applies the retention periods of sites/_defaults.yaml now,
+as `reportal inbox purge` does (reportal.feedback.retention), audited as `purge` by the
+supervisor.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
 from reportal.workbench.app import record, store
 from reportal.workbench.audit import require_supervisor
@@ -51,8 +56,53 @@ def index() -> Any:
         period = Period.parse(start, until, first=None, now=now)
     except (PeriodError, ValueError) as exc:
         return render_template("stats.html", rows=[], columns=COLUMNS, since=since or "", until=until or "",
-                               problem=str(exc).replace("--since", "From").replace("--until", "Until")), 400
-    rows = publish(compute(store().db, period))
-    record("list", detail={"view": "stats", "since": period.since, "until": period.until})
+                               problem=str(exc).replace("--since", "From").replace("--until", "Until"),
+                               portals=[], portal="", charts=[], retention=_retention()), 400
+    portals = [r[0] for r in store().db.execute("SELECT DISTINCT portal FROM reports ORDER BY portal")]
+    portal = request.args.get("portal", "").strip()
+    if portal not in portals:
+        portal = ""
+    rows = publish(compute(store().db, period, [portal] if portal else None))
+    charts = []
+    if portal and rows:
+        from reportal.stats.report import charts as draw
+
+        charts = draw(rows, "en", str)
+    record("list", detail={"view": "stats", "since": period.since, "until": period.until,
+                           **({"portal": portal} if portal else {})})
     return render_template("stats.html", rows=rows, columns=COLUMNS, since=period.since, until=period.until,
-                           problem=None)
+                           problem=None, portals=portals, portal=portal, charts=charts, retention=_retention())
+
+
+def _retention() -> Any:
+    """The periods sites/_defaults.yaml states (None when the config does not load)."""
+    from reportal.feedback.commands import defaults_retention
+
+    try:
+        return defaults_retention(current_app.extensions["reportal.workbench"].root)
+    except (OSError, ValueError):
+        return None
+
+
+@blueprint.route("/stats/purge", methods=["POST"])
+def purge() -> Any:
+    """Apply the retention periods now (supervisors); the result is flashed."""
+    from reportal import audit
+    from reportal.feedback.retention import purge as apply_retention
+    from reportal.site.config import ConfigError, load_config
+
+    require_supervisor()
+    root = current_app.extensions["reportal.workbench"].root
+    try:
+        periods = {p.code: p.retention for p in load_config(root / "sites").portals}
+    except (ConfigError, OSError):
+        flash("The portal configuration does not load (run reportal check): nothing was purged.")
+        return redirect(url_for("stats.index"))
+    from reportal.feedback.commands import defaults_retention
+
+    done = apply_retention(store().db, periods, defaults_retention(root), actor=g.analyst.name,
+                           actor_kind="analyst")
+    audit.anchor(store().db)
+    flash(f"Retention applied: {done.emails} email address(es) and {done.reports} report(s) deleted; "
+          "statistics kept.")
+    return redirect(url_for("stats.index"))
