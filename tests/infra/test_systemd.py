@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from reportal.cli import _parser
+from tests.support import ROOT
 
-UNITS = Path(__file__).resolve().parents[2] / "infra" / "systemd"
+UNITS = ROOT / "infra" / "systemd"
 INSTALLED = "/opt/reportal/.venv/bin/reportal"
 SERVICES = ("reportal-drain", "reportal-workbench", "reportal-notify", "reportal-purge", "reportal-backup")
 SANDBOX = {
