@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from reportal.inbox.store import Store
+from tests.support import ROOT
 from tests.workbench.support import Seeded, cheap_hasher, csrf_of, login, seed
 
-ROOT = Path(__file__).resolve().parents[2]
 OLD_ID = "d1b2c3d4e5f60718293a4b5c6d7e8f93"
 
 
