@@ -25,7 +25,7 @@ from reportal.site.yamlload import KeyPath, YamlDocument, load_yaml
 __all__ = [
     "DAYS", "DEFAULT_RETENTION", "EMERGENCY_KINDS", "TEXT_KEYS", "ConfigError", "ConfigProblem", "HelpEntry",
     "Hosting", "Hotline", "LoadedConfig", "OpeningHours", "Partner", "Portal", "Retention", "emergency_problems",
-    "load_config", "load_portals",
+    "load_config",
 ]
 
 # Page texts a portal may override, per language (templates use `texts.<key>`).
@@ -356,11 +356,6 @@ def emergency_problems(portals: list[Portal], sites: Path) -> list[ConfigProblem
                                  f"now to {first}go to the nearest police station; add a sourced emergency or police "
                                  f"number if there is one, or say why there is none in no_emergency_number", "warning"))
     return out
-
-
-def load_portals(sites: Path, only: list[str] | None = None) -> list[Portal]:
-    """`load_config(...).portals`: the portals without the warnings."""
-    return load_config(sites, only).portals
 
 
 def load_config(sites: Path, only: list[str] | None = None) -> LoadedConfig:

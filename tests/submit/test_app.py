@@ -106,10 +106,15 @@ def test_errors_are_in_the_reporters_language_and_right_to_left(handler) -> None
     assert ar["statusCode"] == 400 and '<html lang="ar" dir="rtl">' in ar["body"]
 
 
-def test_unknown_language_is_400_in_the_portals_default_language(handler) -> None:
-    answer = handler(form_event([("portal", "bz"), ("lang", "xx"), ("url", "a.example"), ("notes", "keep me")]), None)
+def test_an_unknown_language_is_explained_in_the_portals_default_language(handler) -> None:
+    # GIVEN a form naming a language the Belize portal does not offer
+    answer = handler(form_event([("portal", "bz"), ("lang", "fr"), ("url", "example.com/x"), ("notes", "keep me")]),
+                     None)
+    # THEN the 400 page is the English (default) report page, saying why, with the input kept
     assert answer["statusCode"] == 400
-    assert '<html lang="en"' in answer["body"] and ">keep me</textarea>" in answer["body"]
+    assert '<html lang="en"' in answer["body"]
+    assert "This language is not offered on this portal." in answer["body"]
+    assert 'value="example.com/x"' in answer["body"] and ">keep me</textarea>" in answer["body"]
     assert '<input type="hidden" name="lang" value="en">' in answer["body"]
 
 
@@ -367,15 +372,6 @@ def test_an_envelope_too_large_for_the_queue_is_a_clear_400_not_a_503(handler, s
     assert json.loads(answer["body"]) == {"errors": [{"field": "body", "code": "body-too-large"}]}
     assert "Messages" not in sqs.receive_message(QueueUrl=queue_url)
 
-
-def test_an_unknown_language_is_explained_in_the_portals_default_language(handler) -> None:
-    # GIVEN a form naming a language the Belize portal does not offer
-    answer = handler(form_event([("portal", "bz"), ("lang", "fr"), ("url", "example.com/x")]), None)
-    # THEN the 400 page is the English (default) report page, saying why, with the input kept
-    assert answer["statusCode"] == 400
-    assert '<html lang="en"' in answer["body"]
-    assert "This language is not offered on this portal." in answer["body"]
-    assert 'value="example.com/x"' in answer["body"]
 
 
 @pytest.mark.parametrize(("content_type", "as_json"), [
