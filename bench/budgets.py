@@ -96,7 +96,19 @@ def _rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
         ("", "report page", f"{_n(wb.get('report_ms_median'), 1)} ms", "", "",
          f"p99 {_n(wb.get('report_ms_p99'), 1)} ms over {wb.get('samples', '?')} reports at random (incl. its audit entry)"),
         ("", "queue search matching nothing", f"{_n(wb.get('search_miss_ms_median'), 1)} ms", "", "",
-         "median; reads every report's URLs (substring search, no index); not in the budget"),
+         "median; the trigram index finds no candidate; not in the budget"),
+        ("", "store: queue first page / deep page", f"{_n(wb.get('query_queue_first_ms_median'), 2)} ms", "", "",
+         f"p99 {_n(wb.get('query_queue_first_ms_p99'), 2)} ms / deep (keyset, 40 pages in) "
+         f"{_n(wb.get('query_queue_deep_ms_median'), 2)} ms, p99 {_n(wb.get('query_queue_deep_ms_p99'), 2)} ms"),
+        ("", "store: queue by portal / status / host", f"{_n(wb.get('query_queue_portal_ms_median'), 2)} ms", "", "",
+         f"p99 {_n(wb.get('query_queue_portal_ms_p99'), 2)} / status {_n(wb.get('query_queue_status_ms_median'), 2)}, "
+         f"p99 {_n(wb.get('query_queue_status_ms_p99'), 2)} / host {_n(wb.get('query_queue_host_ms_median'), 2)}, "
+         f"p99 {_n(wb.get('query_queue_host_ms_p99'), 2)} ms"),
+        ("", "store: queue search (trigram index)", f"{_n(wb.get('query_queue_search_ms_median'), 2)} ms", "", "",
+         f"p99 {_n(wb.get('query_queue_search_ms_p99'), 2)} ms; follow-up list "
+         f"{_n(wb.get('query_follow_up_ms_median'), 2)} ms, p99 {_n(wb.get('query_follow_up_ms_p99'), 2)} ms"),
+        ("", "store: get one report", f"{_n(wb.get('query_get_ms_median'), 3)} ms", "", "",
+         f"p99 {_n(wb.get('query_get_ms_p99'), 3)} ms (with status, assessments, duplicates, notes)"),
         ("stats", f"reportal stats --format json, {_n(wb.get('stats_reports'))} reports",
          f"{_n(wb.get('stats_cli_s_median'), 3)} s", "", "",
          f"slowest {_n(wb.get('stats_cli_s_max'), 3)} s, whole process; compute alone {_n(wb.get('stats_compute_s'), 3)} s;"

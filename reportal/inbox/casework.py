@@ -286,11 +286,16 @@ def queue(db: sqlite3.Connection, filters: QueueFilter, *, limit: int = 50, afte
         where.append("report_id IN (SELECT report_id FROM report_hosts WHERE host = ?)")
         params.append(filters.host.strip().lower().rstrip("."))
     if filters.search:
-        if len(filters.search) > MAX_SEARCH:
+        term = filters.search.strip()
+        if len(term) > MAX_SEARCH:
             raise BadFilter(f"search text has at most {MAX_SEARCH} characters")
-        escaped = filters.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append("url_key LIKE ? ESCAPE '\\'")
-        params.append(f"%{escaped}%")
+        if len(term) >= 3:  # the trigram index: a quoted phrase is a case-insensitive substring
+            where.append("report_id IN (SELECT report_id FROM url_search WHERE url_search MATCH ?)")
+            params.append('urls : "' + term.replace('"', '""') + '"')
+        elif term:  # too short for trigrams: a scan
+            escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append("url_key LIKE ? ESCAPE '\\'")
+            params.append(f"%{escaped}%")
     if after is not None:
         where.append("(queue_rank, received_at, report_id) > (?, ?, ?)")
         params += _uncursor(after)

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator
 from reportal import audit
 from reportal.inbox import casework
 from reportal.inbox.casework import QueueFilter, QueuePage
-from reportal.inbox.schema import migrate, url_hosts
+from reportal.inbox.schema import migrate, search_text, url_hosts
 
 __all__ = ["DEFAULT_DUPLICATE_WINDOW", "REPORT_FIELDS", "Added", "AmbiguousId", "QueueFilter", "QueuePage", "Store",
            "url_key"]
@@ -120,6 +120,8 @@ class Store:
                      json.dumps(report, ensure_ascii=False, separators=(",", ":")), len(report["urls"])))
                 self.db.executemany("INSERT OR IGNORE INTO report_hosts (host, report_id) VALUES (?, ?)",
                                     [(host, report["report_id"]) for host in url_hosts(report["urls"])])
+                self.db.execute("INSERT INTO url_search (report_id, urls) VALUES (?, ?)",
+                                (report["report_id"], search_text(report["urls"])))
                 if group is not None:
                     casework.copy_group_assessments(self.db, report["report_id"], report["urls"], group)
                 added.new.append({**report, "duplicate_of": group})
