@@ -7,8 +7,9 @@ report's `received_at`:
   mails of that report are dropped;
 - after `report_days`: everything the reporter typed or chose is removed — `urls`,
   `url_key`, `kind`, `notes`, `referrer`, `email`, `plaintext` — together with what was
-  derived from it or written about it: the report's hosts (`report_hosts`), the analysts'
-  notes, conflicting envelopes. `purged_at` records when.
+  derived from it or written about it: the report's hosts (`report_hosts`), its URLs in the
+  search index (`url_search`, whose segments are then merged so no trigram of them stays), the
+  analysts' notes, conflicting envelopes. `purged_at` records when.
 What statistics need survives: `report_id`, `portal`, `lang`, `received_at`,
 `duplicate_of`, `status`, `url_count`, and each assessment (outcome, hosting country,
 action, analyst, times). The audit log is never touched; one `purge` entry records the
@@ -66,7 +67,7 @@ def purge(db: sqlite3.Connection, periods: dict[str, Retention], default: Retent
                 marks = ",".join("?" * len(chunk))
                 db.execute("UPDATE reports SET urls = '[]', url_key = '', kind = NULL, notes = NULL, referrer = NULL,"
                            f" email = NULL, plaintext = NULL, purged_at = ? WHERE report_id IN ({marks})", (at, *chunk))
-                for table in ("report_hosts", "notes", "conflicts"):
+                for table in ("report_hosts", "url_search", "notes", "conflicts"):
                     if table in tables:
                         db.execute(f"DELETE FROM {table} WHERE report_id IN ({marks})", chunk)
             reports += len(ids)
@@ -75,6 +76,8 @@ def purge(db: sqlite3.Connection, periods: dict[str, Retention], default: Retent
                 " WHERE portal = ? AND received_at < ? AND (email IS NOT NULL OR"
                 " (plaintext IS NOT NULL AND json_extract(plaintext, '$.email') IS NOT NULL))",
                 (portal, email_cutoff)).rowcount
+        if reports and "url_search" in tables:  # merge the index's segments: deleted URLs' trigrams go too
+            db.execute("INSERT INTO url_search (url_search) VALUES ('optimize')")
         if "outbox" in tables:
             db.execute("UPDATE outbox SET state = 'dropped', reason = 'email-deleted' WHERE state = 'pending'"
                        " AND report_id IN (SELECT report_id FROM reports WHERE email IS NULL)")

@@ -71,9 +71,13 @@ def test_purge_removes_what_was_typed_after_each_period_and_keeps_statistics(tmp
                                    (r["report_id"],)).fetchone()
             assert row[:7] == ("[]", "", None, None, None, None, None)
             assert row[7] is not None and row[8:] == ("assessed", r["portal"], "en", r["received_at"])
-            for table in ("report_hosts", "notes"):
+            for table in ("report_hosts", "url_search", "notes"):
                 assert store.db.execute(f"SELECT count(*) FROM {table} WHERE report_id = ?",
                                         (r["report_id"],)).fetchone() == (0,)
+        # AND the search index knows no trigram only they had
+        store.db.execute("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, url_search, 'row')")
+        terms = {t for (t,) in store.db.execute("SELECT term FROM temp.terms")}
+        assert {"ldb", "ldz"}.isdisjoint(terms) and {"tzz", "idb"} <= terms  # oldbz, oldzz gone; keptzz, midbz kept
         # AND emails past theirs are gone from the column and the plaintext; the rest is kept
         mid_row = store.db.execute("SELECT email, notes, plaintext FROM reports WHERE report_id = ?",
                                    (mid["report_id"],)).fetchone()

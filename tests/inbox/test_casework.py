@@ -10,7 +10,7 @@ from reportal import audit
 from reportal.inbox.casework import BadCursor, BadFilter, CaseworkError, QueueFilter, UnknownReport, UnknownUrl
 from reportal.inbox.store import Store
 from reportal.inbox.vocabulary import VocabularyError
-from tests.inbox.conftest import make_report
+from tests.support import make_report
 
 
 @pytest.fixture
