@@ -16,6 +16,7 @@ from reportal.cli import main
 from reportal.feedback.notify import SettingsError, SmtpSettings
 from reportal.inbox.store import Store
 from reportal.local_aws import free_port
+from reportal.site.config import load_config
 from tests.support import ROOT
 
 URL = "https://example.com/hidden/gallery-4711"
@@ -96,12 +97,13 @@ def test_spanish_report_gets_a_spanish_acknowledgement_then_its_outcome(tmp_path
     # THEN one Spanish acknowledgement with the short reference reaches the address
     [ack] = mailbox.messages
     assert mailbox.envelopes == [("hotline@example.org", ["Ana.Reporter@example.org"])]
-    assert ack["Subject"] == f"Su denuncia a Internet Watch Foundation ha sido recibida (referencia {reference})"
+    assert ack["Subject"] == f"Su denuncia a la organización Internet Watch Foundation ha sido recibida (referencia {reference})"
     assert ack["Content-Language"] == "es" and ack["Auto-Submitted"] == "auto-generated"
     text = body(ack)
     assert f"La recibimos el 3 de noviembre de 2026; su referencia es {reference}." in text
     assert "Si usted no nos envió ninguna denuncia, otra persona escribió su dirección" in text
-    assert "Si necesita ayuda ahora:\n- Emergencias (policía): 911" in text
+    line = next(p for p in load_config(ROOT / "sites").portals if p.code == "bz").help[0]  # sites/bz.yaml
+    assert f"Si necesita ayuda ahora:\n- {line.label['es']}: {line.phone}" in text
     assert_nothing_typed(ack)
     assert f"sent ack {reference}" in capsys.readouterr().out
     # WHEN an analyst assesses its only URL as criminal, and notify runs again
@@ -110,7 +112,7 @@ def test_spanish_report_gets_a_spanish_acknowledgement_then_its_outcome(tmp_path
     assert notify(db, port) == 0
     # THEN the outcome mail says so in Spanish, again without anything the reporter typed
     outcome = mailbox.messages[1]
-    assert outcome["Subject"] == f"Su denuncia a Internet Watch Foundation ha sido evaluada (referencia {reference})"
+    assert outcome["Subject"] == f"Su denuncia a la organización Internet Watch Foundation ha sido evaluada (referencia {reference})"
     assert f"Hemos evaluado su denuncia {reference}.\n\nEncontramos contenido delictivo y estamos trabajando " \
            "para que se elimine." in body(outcome)
     assert_nothing_typed(outcome)
@@ -201,8 +203,8 @@ def test_outcome_mail_says_one_of_four_plain_things(tmp_path: Path, smtp, outcom
             store.assess(one["report_id"], n, outcome=outcome, analyst="ana")
     assert notify(db, port) == 0
     assert [m["Subject"].split(" (")[0] for m in mailbox.messages] == [
-        "Su denuncia a Internet Watch Foundation ha sido recibida",
-        "Su denuncia a Internet Watch Foundation ha sido evaluada"]
+        "Su denuncia a la organización Internet Watch Foundation ha sido recibida",
+        "Su denuncia a la organización Internet Watch Foundation ha sido evaluada"]
     assert sentence in body(mailbox.messages[1])
 
 
