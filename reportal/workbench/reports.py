@@ -45,6 +45,24 @@ def _assess_form(report: dict[str, Any], number: int, formdata: Any = None) -> A
     return form
 
 
+_LABELS = {"kind": "What they saw", "notes": "Notes", "referrer": "Came from", "email": "Email for feedback"}
+
+
+def _reporter_fields(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the reporter wrote besides the URLs, one entry per field `inbox show` shows
+    (`reportal.fields`, read at each call): `{label, lines}` (a text field keeps its line breaks)."""
+    from reportal import fields
+
+    shown = []
+    for f in fields.optional_fields():
+        if "show" not in f.analysts:
+            continue
+        value = report.get(f.envelope or f.name)
+        lines = value.split("\n") if isinstance(value, str) and f.kind == "text" else [value]
+        shown.append({"label": _LABELS.get(f.name, f.name.replace("_", " ").capitalize()), "lines": lines})
+    return shown
+
+
 def _page(report: dict[str, Any], status: int = 200, forms: dict[int, AssessForm] | None = None,
           note: NoteForm | None = None, problem: str | None = None) -> tuple[str, int]:
     forms = forms or {}
@@ -54,7 +72,7 @@ def _page(report: dict[str, Any], status: int = 200, forms: dict[int, AssessForm
     row = store().db.execute("SELECT purged_at FROM reports WHERE report_id = ?", (report["report_id"],)).fetchone()
     return render_template("report.html", report=report, assess=assess, by_url=by_url,
                            note=note or NoteForm(formdata=None), problem=problem, mails=mails,
-                           purged_at=row[0] if row else None), status
+                           purged_at=row[0] if row else None, reporter_fields=_reporter_fields(report)), status
 
 
 @blueprint.route("/<report_id>")

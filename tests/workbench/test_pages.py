@@ -166,3 +166,19 @@ def test_a_supervisor_sees_the_published_statistics(client: Any, seeded: Seeded)
     later = client.get("/stats?until=2099-01")
     assert later.status_code == 400 and "has not ended yet" in later.get_data(as_text=True)
     assert json.loads(audit_rows(seeded)[-1][3]) == {"view": "stats", "since": "2026-11", "until": "2026-11"}
+
+
+def test_a_field_added_to_the_form_is_shown_on_the_report_page(ana: Any, seeded: Seeded,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from reportal import fields
+    from reportal.inbox.store import REPORT_FIELDS, Store
+
+    # GIVEN a new optional field declared in reportal/fields.py alone, and a report carrying it
+    monkeypatch.setattr(fields, "FIELDS", fields.FIELDS + (fields.Field("platform", "line", max_chars=100),))
+    with Store(seeded.db) as store:
+        report = {**store.get(seeded.reports["hostile"]), "report_id": "d" * 32, "platform": "<i>Chat</i>\u202e"}
+        store.add_many([{k: report[k] for k in (*REPORT_FIELDS, "platform")}])
+    # WHEN its page opens THEN the field is there, labelled and escaped
+    html = ana.get(f"/reports/{'d' * 32}").get_data(as_text=True)
+    assert "<dt>Platform</dt>" in html and "&lt;i&gt;Chat&lt;/i&gt;\\u202e" in html
+
