@@ -29,7 +29,7 @@ from pyrage import x25519
 from reportal import fields as report_fields
 
 __all__ = [
-    "ENVELOPE_VERSION", "MESSAGE_ATTRIBUTES", "PAD_BYTES", "SQS_MAX_MESSAGE_BYTES", "EnvelopeError",
+    "ENVELOPE_VERSION", "MAX_RECIPIENTS", "MESSAGE_ATTRIBUTES", "PAD_BYTES", "SQS_MAX_MESSAGE_BYTES", "EnvelopeError",
     "EnvelopeTooLarge", "add_identity", "check_body", "check_plaintext", "generate_identity",
     "load_identities", "open_envelope", "pad", "parse_recipients", "recipient_of", "recipients_of", "seal",
 ]
@@ -49,6 +49,15 @@ _ATTRIBUTE_BYTES = sum(len(k) + len(v["DataType"]) + len(v["StringValue"]) for k
 _SQS_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _REPORT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}\Z")
 _RECEIVED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z", re.ASCII)  # ASCII digits only
+_PORTAL = re.compile(r"[a-z]{2}\Z")  # ISO 3166-1 alpha-2, lower case (DESIGN.md, "Portal config")
+_LANG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8}){0,8}\Z", re.ASCII)  # BCP 47 (RFC 5646 §2.1) shape
+_CONTEXT = {"portal": _PORTAL, "lang": _LANG}
+# The function percent-encodes what a browser would not send raw: at most 12 characters per
+# code point typed (4 UTF-8 bytes × "%XX"), plus the scheme it adds.
+_NORMALIZED_GROWTH = 12
+# An age header of more stanzas costs the inbox's decrypter time quadratic in their number
+# (reportal.inbox.guard); the function refuses more recipients than the inbox will open.
+MAX_RECIPIENTS = 63
 
 
 class EnvelopeError(Exception):
@@ -74,6 +83,8 @@ def parse_recipients(values: list[str]) -> list[x25519.Recipient]:
     cleaned = list(dict.fromkeys(v.strip() for v in values if v.strip()))
     if not cleaned:
         raise EnvelopeError("no age recipient configured")
+    if len(cleaned) > MAX_RECIPIENTS:
+        raise EnvelopeError(f"{len(cleaned)} recipients; the inbox opens envelopes of at most {MAX_RECIPIENTS}")
     recipients = []
     for index, value in enumerate(cleaned, 1):
         if value.upper().startswith("AGE-SECRET-KEY-"):
@@ -128,7 +139,8 @@ def seal(report: dict[str, Any], recipients: list[x25519.Recipient],
 
 def open_envelope(body: str, identities: list[x25519.Identity]) -> dict[str, Any]:
     """Open an SQS body with any of `identities`; return the plaintext as a dict (not yet
-    checked: see `check_plaintext`).
+    checked: see `check_plaintext`). For a trusted body (tests, tools): the inbox opens what
+    the queue holds with `reportal.inbox.guard.open_message`, which bounds the work first.
 
     Raises `EnvelopeError` if the body is not base64, no identity opens it, or the
     plaintext is not a UTF-8 JSON object.
@@ -137,25 +149,56 @@ def open_envelope(body: str, identities: list[x25519.Identity]) -> dict[str, Any
         sealed = base64.b64decode(body.encode("ascii"), validate=True)
         plaintext = pyrage.decrypt(sealed, list(identities))
         report = json.loads(plaintext.decode("utf-8"))
-    except (binascii.Error, UnicodeError, ValueError, TypeError, pyrage.DecryptError) as exc:
+    except (binascii.Error, UnicodeError, ValueError, TypeError, RecursionError, pyrage.DecryptError) as exc:
         raise EnvelopeError(f"cannot open envelope: {type(exc).__name__}") from exc
     if not isinstance(report, dict):
         raise EnvelopeError("envelope plaintext is not a JSON object")
     return report
 
 
-def check_plaintext(report: dict[str, Any]) -> dict[str, Any]:
-    """Check an opened plaintext against envelope v1; return it unchanged.
+def _field_ok(f: report_fields.Field, value: Any) -> bool:
+    """Whether `value` is what the function could have sealed for field `f`."""
+    if f.kind == "context":
+        pattern = _CONTEXT.get(f.name)
+        return isinstance(value, str) and bool(pattern.match(value) if pattern else 0 < len(value) <= 64)
+    if f.kind == "url":
+        limit = f.max_chars or report_fields.MAX_URL_CHARS
+        return isinstance(value, list) and 1 <= len(value) <= f.max_values and all(
+            isinstance(u, dict) and set(u) == {"typed", "normalized"}
+            and isinstance(u["typed"], str) and 0 < len(u["typed"]) <= limit
+            and isinstance(u["normalized"], str) and 0 < len(u["normalized"]) <= _NORMALIZED_GROWTH * limit + 64
+            for u in value)
+    if value is None:
+        return True
+    if f.kind == "choice":
+        return value in {c.value for c in f.choices}
+    if not isinstance(value, str):
+        return False
+    if f.max_chars is None:
+        return True
+    if f.kind == "text":  # a textarea's CRLF is one character of its maxlength
+        return len(value) <= 2 * f.max_chars and len(value.replace("\r\n", "\n")) <= f.max_chars
+    return len(value) <= f.max_chars
 
-    `report_id` 1–64 of ``[0-9A-Za-z_-]``; `received_at` ``YYYY-MM-DDTHH:MM:SSZ`` (UTC);
-    `portal`, `lang` non-empty strings; `urls` a non-empty list of objects whose `typed` and
-    `normalized` are non-empty strings; every other field of `reportal.fields.FIELDS` (`kind`,
-    `notes`, `referrer`, `email`) absent, null or a string; no lone surrogate anywhere. Other
-    keys are kept (stored verbatim). Lengths are not capped: the inbox never truncates. Raises `EnvelopeError` naming the first bad field (never its value).
+
+def check_plaintext(report: dict[str, Any]) -> dict[str, Any]:
+    """Check an opened plaintext strictly against envelope v1; return it unchanged.
+
+    Exactly `report_id`, `received_at` and the envelope keys of `reportal.fields.FIELDS`
+    (optional ones may be absent or null); `report_id` 1–64 of ``[0-9A-Za-z_-]``;
+    `received_at` ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, a real date); `portal` an ISO 3166-1 alpha-2
+    code in lower case, `lang` a BCP 47 tag; `urls` 1–`max_values` objects of exactly `typed`
+    (1–`max_chars` code points) and `normalized` (non-empty, at most 12 × `max_chars` + 64:
+    percent-encoding grows a URL); a choice one of its values; every other field a string
+    within its `max_chars` (a CRLF counting once in text); no lone surrogate anywhere. Every
+    bound is one the submission function enforces, so nothing it sealed is refused, and none
+    truncates. Raises `EnvelopeError` naming the first bad field (never its value).
     """
     def bad(field: str) -> EnvelopeError:
         return EnvelopeError(f"envelope plaintext: bad or missing {field!r}")
 
+    if not set(report) <= {"report_id", "received_at", *(f.envelope for f in report_fields.envelope_fields())}:
+        raise EnvelopeError("envelope plaintext: a key envelope v1 does not have")  # never quoted
     if not isinstance(report.get("report_id"), str) or not _REPORT_ID.match(report["report_id"]):
         raise bad("report_id")
     received = report.get("received_at")
@@ -166,16 +209,7 @@ def check_plaintext(report: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         raise bad("received_at") from None
     for f in report_fields.envelope_fields():  # in contract order: the first bad one is named
-        value = report.get(f.envelope)
-        if f.kind == "context":
-            good = isinstance(value, str) and bool(value)
-        elif f.kind == "url":
-            good = isinstance(value, list) and bool(value) and all(
-                isinstance(u, dict) and all(isinstance(u.get(k), str) and u[k] for k in ("typed", "normalized"))
-                for u in value)
-        else:
-            good = value is None or isinstance(value, str)
-        if not good:
+        if not _field_ok(f, report.get(f.envelope)):
             raise bad(f.envelope)
     try:  # JSON may escape a lone surrogate ("\ud800"), which no UTF-8 store can hold
         json.dumps(report, ensure_ascii=False).encode("utf-8")

@@ -139,6 +139,25 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self._send(int(answer["statusCode"]), out_headers, data)
 
 
+class _InboxGate:
+    """The SQS client as the function sees it in the preview: SendMessage fails (as a queue
+    failure: the function's 503 page, input kept) while the inbox drain is failing."""
+
+    def __init__(self, sqs: Any, inbox_ok: threading.Event):
+        self._sqs, self._inbox_ok = sqs, inbox_ok
+
+    def send_message(self, **kwargs: Any) -> dict:
+        if not self._inbox_ok.is_set():
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "InboxDrainFailing", "Message": "see the preview's console"}},
+                              "SendMessage")
+        return self._sqs.send_message(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sqs, name)
+
+
 class _QuietServer(ThreadingHTTPServer):
     """socketserver prints a traceback naming the client's address for a failed request;
     the preview reports only the exception type."""
@@ -155,13 +174,18 @@ class Preview:
     """The running chain: moto server (queue), function, drain thread and HTTP server.
 
     `start()` returns the site URL; `stop()` ends all of it. `on_report` is called with
-    (report_id, portal, lang) for every report the inbox stores.
+    (report_id, portal, lang) for every report the inbox stores; `on_drain_failure` with
+    (exception type name, seconds until the retry) whenever the drain fails.
     """
 
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000,
-                 on_report: Callable[[str, str, str], None] | None = None):
+                 on_report: Callable[[str, str, str], None] | None = None,
+                 on_drain_failure: Callable[[str, float], None] | None = None):
         self.root, self.host, self.port = root, host, port
         self.on_report = on_report or (lambda *a: None)
+        self.on_drain_failure = on_drain_failure or (lambda *a: None)
+        self.inbox_ok = threading.Event()  # clear while the drain is failing (see `_drain`)
+        self.inbox_ok.set()
         self.var = root / "var"
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -197,7 +221,8 @@ class Preview:
         self.queue_url = create_queues(sqs, QUEUE_NAME)
         settings = Settings(queue_url=self.queue_url, recipients=tuple(recipients_of(key)),
                             data_dir=self.root / "build" / "function")
-        function = _Reloading(lambda: make_handler(settings, sqs), settings.data_dir / "site.json")
+        gated = _InboxGate(sqs, self.inbox_ok)
+        function = _Reloading(lambda: make_handler(settings, gated), settings.data_dir / "site.json")
         identities = load_identities(key)
         self._start_thread(self._drain, sqs, identities)
         handler = partial(PreviewHandler, dist=self.root / "dist", function=function)
@@ -217,16 +242,26 @@ class Preview:
         self._threads.append(thread)
 
     def _drain(self, sqs: Any, identities: list) -> None:
+        """Drain until stopped; a failed drain is said on stderr and restarted (1 s, doubling to
+        30 s). Until it commits again, `inbox_ok` is clear and the function answers 503 (its
+        "not received" page, input kept) instead of thanking a reporter whose report would
+        only wait in the emulator's memory."""
         from reportal.inbox.drain import drain
         from reportal.inbox.store import Store
 
-        store = Store(self.var / "inbox.sqlite")
-        try:
-            drain(sqs, self.queue_url, identities, store, once=False, wait_seconds=1,
-                  on_stored=lambda r: self.on_report(r["report_id"], r["portal"], r["lang"]),
-                  should_stop=self._stop.is_set)
-        finally:
-            store.close()
+        backoff = 1.0
+        while not self._stop.is_set():
+            try:
+                with Store(self.var / "inbox.sqlite") as store:
+                    drain(sqs, self.queue_url, identities, store, once=False, wait_seconds=1,
+                          on_stored=lambda r: self.on_report(r["report_id"], r["portal"], r["lang"]),
+                          on_progress=lambda stats: self.inbox_ok.set(), should_stop=self._stop.is_set)
+                return
+            except Exception as exc:  # the drain must not die unseen: say it, refuse reports, retry
+                self.inbox_ok.clear()
+                self.on_drain_failure(type(exc).__name__, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
 
     def stop(self) -> None:
         """Stop the HTTP server, the drain thread and the moto server."""
@@ -253,15 +288,24 @@ def serve(root: Path, port: int = 8000, host: str = "127.0.0.1") -> int:
     import signal
     import sys
 
+    from reportal.inbox.export import escape_text
+
     def announce(report_id: str, portal: str, lang: str) -> None:
-        # One write per line, so it cannot interleave with the function's JSON log lines.
-        sys.stdout.write(f"report received: {report_id} portal={portal} lang={lang}\n")
+        # One write per line, so it cannot interleave with the function's JSON log lines; what
+        # came off the queue is escaped, so no value can steer the terminal.
+        sys.stdout.write(f"report received: {escape_text(report_id)} portal={escape_text(portal)} "
+                         f"lang={escape_text(lang)}\n")
         sys.stdout.flush()
+
+    def drain_failed(error: str, retry: float) -> None:
+        sys.stderr.write(f"preview: the inbox drain failed ({error}); reports wait on the queue and new ones "
+                         f"get the 'not received' page until it stores again; retrying in {retry:g} s\n")
+        sys.stderr.flush()
 
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    preview = Preview(root, host=host, port=port, on_report=announce)
+    preview = Preview(root, host=host, port=port, on_report=announce, on_drain_failure=drain_failed)
     try:
         url = preview.start()
     except OSError as exc:

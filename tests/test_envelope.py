@@ -124,15 +124,17 @@ def test_characters_sqs_accepts_pass() -> None:
 
 def test_plaintext_check_names_the_bad_field_never_its_value() -> None:
     assert check_plaintext(_report()) == _report()
-    assert check_plaintext({**_report(), "future": 1})["future"] == 1
+    with pytest.raises(EnvelopeError, match="a key envelope v1 does not have"):  # strict: no key beyond v1
+        check_plaintext({**_report(), "SECRET-NOTE": 1})
     del_kind = _report()
     del del_kind["kind"]
     assert check_plaintext(del_kind) == del_kind
     cases = {
         "report_id": [None, "", "a b", "x" * 65, 5], "received_at": ["2025-03-01 10:00:00", "2025-13-01T10:00:00Z", None,
                         "٢٠٢٥-03-01T10:00:00Z"],
-        "portal": ["", None], "lang": [3], "urls": [[], None, [{"typed": "a"}], [{"typed": "a", "normalized": ""}], ["x"]],
-        "kind": [1], "notes": [["SECRET-NOTE"]], "email": [{"a": 1}],
+        "portal": ["", None, "BZ", "\x1b[2J"], "lang": [3, "es\n", ""], "urls": [[], None, [{"typed": "a"}], [{"typed": "a", "normalized": ""}], ["x"]],
+        "kind": [1, "SECRET-NOTE"], "notes": [["SECRET-NOTE"], "SECRET-NOTE" * 500], "email": [{"a": 1}, "x" * 321],
+        "referrer": ["r" * 8193],
     }
     for field, values in cases.items():
         for value in values:

@@ -135,6 +135,7 @@ def _inbox_show(args: argparse.Namespace) -> int:
     store = _open_store(args.db)
     try:
         report = store.get(args.id) if store else None
+        conflicts = store.conflicts(report["report_id"]) if report else []
     except AmbiguousId as exc:
         return _error(f"{escape_text(args.id)} matches several reports: {', '.join(exc.matches)}")
     finally:
@@ -142,7 +143,13 @@ def _inbox_show(args: argparse.Namespace) -> int:
             store.close()
     if report is None:
         return _error(f"no report {escape_text(args.id)}")
-    print(json_text(report, indent=2) if args.json else format_report(report))
+    if args.json:
+        print(json_text({**report, "conflicts": conflicts} if conflicts else report, indent=2))
+        return 0
+    print(format_report(report))
+    for number, conflict in enumerate(conflicts, 1):  # other content that reused this id (docs/keys.md)
+        print(f"\nconflicting content {number} (another envelope with this id, stored {conflict['stored_at']}):")
+        print(format_report({**conflict["report"], "duplicate_of": None}))
     return 0
 
 

@@ -8,25 +8,33 @@ bounds a sequential drain against a remote queue (docs/performance.md, "Inbox").
 
 SQS delivers each message at least once, so a report may arrive twice, or come back after a
 crash between commit and delete: the store skips ids it holds and the copy is deleted then.
-A message that cannot be opened or checked is left on the queue, never deleted: after the
-queue's `maxReceiveCount` (5, infra/backend.yaml) SQS moves it to the dead-letter queue.
-It is counted (once per message per run) by reason; nothing of its content is printed.
+Every message is hostile until proven otherwise (`reportal.inbox.guard` bounds the work of
+opening it). A message that cannot be opened or checked, or whose report the store cannot take,
+is left on the queue, never deleted: after the queue's `maxReceiveCount` (5,
+infra/backend.yaml) SQS moves it to the dead-letter queue. It is counted (once per message per
+run) by reason; nothing of its content is printed. One message never takes another with it:
+each is opened on its own, and a batch the store refuses for a reason other than the database
+itself is stored again report by report.
 """
 from __future__ import annotations
 
+import sqlite3
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from reportal.envelope import ENVELOPE_VERSION, EnvelopeError, check_plaintext, open_envelope
+from reportal.inbox.guard import Refused, open_message
 from reportal.inbox.receivers import BATCH, LONG_POLL_SECONDS, Receivers
 from reportal.inbox.store import Store
 
-__all__ = ["BATCH", "LONG_POLL_SECONDS", "RECEIVERS", "DrainStats", "Unopenable", "drain", "open_message"]
+__all__ = ["BATCH", "LONG_POLL_SECONDS", "RECEIVERS", "DrainStats", "Refused", "drain", "open_message"]
 
 RECEIVERS = 4  # receiver threads (and delete threads) by default
+# Errors of the database itself (locked, disk full, I/O, closed): no message is to blame, the
+# drain stops (or, in the preview, is restarted) and everything uncommitted comes back.
+_DATABASE = (sqlite3.OperationalError, sqlite3.InternalError, sqlite3.ProgrammingError, MemoryError)
 _TAKE_SECONDS = 0.05  # how long the writer waits for a batch before looking at should_stop again
 
 
@@ -36,9 +44,12 @@ class DrainStats:
 
     `received`: messages received (a redelivered one counts again); `stored`: new reports
     committed; `grouped`: of those, linked to an earlier report with the same URLs;
-    `already`: reports already stored (a redelivery), deleted again; `unopened`: distinct
-    messages left on the queue for the dead-letter queue, by reason in `reasons`
-    (``version``, ``sealed``, ``plaintext``); `not_deleted`: stored but the delete failed
+    `already`: reports already stored (a redelivery), deleted again; `conflicts`: messages
+    whose `report_id` is stored with other content, kept for an analyst then deleted;
+    `unopened`: distinct messages left on the queue for the dead-letter queue, by reason in
+    `reasons` (``version``, ``size``, ``header``, ``sealed``, ``plaintext`` from
+    `reportal.inbox.guard`; ``store``: the store refused that one report; ``unexpected``:
+    any other error while opening it); `not_deleted`: stored but the delete failed
     (they come back and are recognized); `queue_errors`: failed calls to SQS, retried.
     """
 
@@ -46,6 +57,7 @@ class DrainStats:
     stored: int = 0
     grouped: int = 0
     already: int = 0
+    conflicts: int = 0
     unopened: int = 0
     not_deleted: int = 0
     queue_errors: int = 0
@@ -56,36 +68,9 @@ class DrainStats:
         """One plain line: every count, no content."""
         why = ", ".join(f"{k} {v}" for k, v in sorted(self.reasons.items()))
         return (f"received {self.received}, stored {self.stored} ({self.grouped} grouped as duplicates), "
-                f"already stored {self.already}, could not open {self.unopened}"
+                f"already stored {self.already}, conflicting {self.conflicts}, could not open {self.unopened}"
                 + (f" ({why})" if why else "") + " left on the queue for the dead-letter queue, "
                 f"not deleted {self.not_deleted}, queue errors {self.queue_errors}")
-
-
-class Unopenable(Exception):
-    """A message cannot be opened or is not envelope v1; `reason` is ``version``, ``sealed``
-    or ``plaintext``. It stays on the queue."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-def open_message(message: dict[str, Any], identities: list) -> dict[str, Any]:
-    """Open one SQS message (as ReceiveMessage returns it with ``MessageAttributeNames=["v"]``)
-    and check its plaintext; return the report. Raises `Unopenable` with the reason
-    (``version``: attribute ``v`` is not ``1``; ``sealed``: no identity opens it;
-    ``plaintext``: not envelope v1)."""
-    version = (message.get("MessageAttributes") or {}).get("v", {}).get("StringValue")
-    if version != ENVELOPE_VERSION:
-        raise Unopenable("version")
-    try:
-        report = open_envelope(message.get("Body", ""), identities)
-    except EnvelopeError:
-        raise Unopenable("sealed") from None
-    try:
-        return check_plaintext(report)
-    except EnvelopeError:
-        raise Unopenable("plaintext") from None
 
 
 def drain(sqs: Any, queue_url: str, identities: list, store: Store, once: bool = True,
@@ -157,27 +142,72 @@ def drain(sqs: Any, queue_url: str, identities: list, store: Store, once: bool =
     return stats
 
 
+def _open(message: dict[str, Any], identities: list) -> dict[str, Any]:
+    """`open_message`, with any other exception turned into `Refused("unexpected")`: a bug
+    met by one message must not end the drain or take the other messages with it."""
+    try:
+        return open_message(message, identities)
+    except Refused:
+        raise
+    except Exception:  # counted by reason; the message stays for the dead-letter queue
+        raise Refused("unexpected") from None
+
+
 def _store(identities: list, store: Store, messages: list[dict[str, Any]],
            stats: DrainStats) -> tuple[list[str], list[dict[str, Any]]]:
     """Open and check `messages`, commit the reports in one transaction; count poison once per
-    message. Return the receipt handles that may now be deleted and the newly stored reports."""
-    reports, handles = [], []
+    message. Return the receipt handles that may now be deleted and the newly stored reports.
+
+    If the store refuses the batch for a reason other than the database (`_DATABASE`), each
+    report is stored alone and only the one it refuses stays on the queue (reason ``store``)."""
+    opened: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for message in messages:
         try:
-            reports.append(open_message(message, identities))
-            handles.append(message["ReceiptHandle"])
-        except Unopenable as poison:
-            if message["MessageId"] not in stats._poison:
-                stats._poison.add(message["MessageId"])
-                stats.unopened += 1
-                stats.reasons[poison.reason] = stats.reasons.get(poison.reason, 0) + 1
-    if not reports:
+            opened.append((message, _open(message, identities)))
+        except Refused as poison:
+            _poison(stats, message, poison.reason)
+    if not opened:
         return [], []
-    added = store.add_many(reports)  # committed here; only now may the messages go
+    try:
+        added = store.add_many([report for _, report in opened])  # committed here; only now may they go
+    except _DATABASE:
+        raise
+    except (sqlite3.Error, ValueError, TypeError, KeyError, OverflowError):
+        return _store_one_by_one(store, opened, stats)
+    _count(stats, added)
+    return [message["ReceiptHandle"] for message, _ in opened], added.new
+
+
+def _store_one_by_one(store: Store, opened: list[tuple[dict[str, Any], dict[str, Any]]],
+                      stats: DrainStats) -> tuple[list[str], list[dict[str, Any]]]:
+    handles, new = [], []
+    for message, report in opened:
+        try:
+            added = store.add_many([report])
+        except _DATABASE:
+            raise
+        except (sqlite3.Error, ValueError, TypeError, KeyError, OverflowError):
+            _poison(stats, message, "store")
+            continue
+        _count(stats, added)
+        handles.append(message["ReceiptHandle"])
+        new += added.new
+    return handles, new
+
+
+def _count(stats: DrainStats, added: Any) -> None:
     stats.stored += len(added.new)
     stats.grouped += sum(1 for r in added.new if r["duplicate_of"])
     stats.already += added.already
-    return handles, added.new
+    stats.conflicts += added.conflicts
+
+
+def _poison(stats: DrainStats, message: dict[str, Any], reason: str) -> None:
+    """Count a message left on the queue, once per message id per run."""
+    if message.get("MessageId") not in stats._poison:
+        stats._poison.add(message.get("MessageId"))
+        stats.unopened += 1
+        stats.reasons[reason] = stats.reasons.get(reason, 0) + 1
 
 
 def _settle(pending: list[tuple[Future, int]], stats: DrainStats, once: bool, keep: int) -> None:

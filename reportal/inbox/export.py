@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import unicodedata
 from typing import IO, Any, Iterable
@@ -85,9 +86,26 @@ def _json_escape(match: re.Match[str]) -> str:
 def json_text(value: Any, indent: int | None = None) -> str:
     """`value` as JSON that is safe on a terminal: UTF-8 letters kept, C0 controls escaped
     by `json.dumps`, and DEL, C1 controls, bidi and other format characters and private-use
-    and unassigned code points escaped as ``\\uXXXX`` (surrogate pairs above U+FFFF)."""
-    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    and unassigned code points escaped as ``\\uXXXX`` (surrogate pairs above U+FFFF).
+    A non-finite number (``NaN``, stored before the drain refused it) becomes its name as a
+    string, so the output is always JSON (RFC 8259 §6 has no NaN)."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, indent=indent, allow_nan=False)
+    except ValueError:
+        text = json.dumps(_finite(value), ensure_ascii=False, indent=indent, allow_nan=False)
     return _NOT_PRINTABLE_ASCII.sub(_json_escape, text)
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every NaN or infinite float replaced by ``"NaN"``, ``"Infinity"``, ``"-Infinity"``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
 
 
 def _seen_in(view: str) -> list[report_fields.Field]:

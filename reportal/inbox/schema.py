@@ -237,6 +237,21 @@ def _step_9_url_search(db: sqlite3.Connection) -> None:
                     for report_id, urls in db.execute("SELECT report_id, urls FROM reports")))
 
 
+def _step_10_conflicts(db: sqlite3.Connection) -> None:
+    """Conflicting content under a stored report_id (a forged or corrupted envelope reusing an
+    id; reportal.inbox.guard, docs/keys.md): kept whole for an analyst, never merged into nor
+    replacing the stored report; the same conflicting message delivered again is kept once."""
+    _run(db, """
+CREATE TABLE conflicts (
+    id          INTEGER PRIMARY KEY,
+    report_id   TEXT NOT NULL,          -- the stored report whose id this content reused
+    received_at TEXT NOT NULL,          -- as the conflicting plaintext says
+    plaintext   TEXT NOT NULL,          -- JSON, the whole conflicting plaintext (unpadded)
+    stored_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    UNIQUE (report_id, plaintext)
+)""")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_1_shipped,
     _step_2_casework,
@@ -247,6 +262,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_7_purged_at,
     _step_8_stats_index,
     _step_9_url_search,
+    _step_10_conflicts,
 ]
 
 

@@ -44,11 +44,13 @@ class AmbiguousId(LookupError):
 
 @dataclass
 class Added:
-    """Result of `Store.add_many`: the `new` reports (each with its `duplicate_of`) and how
-    many were `already` stored (a message delivered again)."""
+    """Result of `Store.add_many`: the `new` reports (each with its `duplicate_of`), how many
+    were `already` stored with the same content (a message delivered again), and how many
+    `conflicts`: content that differs from the stored report with its id (kept apart)."""
 
     new: list[dict[str, Any]] = field(default_factory=list)
     already: int = 0
+    conflicts: int = 0
 
 
 def url_key(report: dict[str, Any]) -> str:
@@ -100,14 +102,26 @@ class Store:
         """Store checked envelope v1 plaintexts in one transaction (committed durably on return).
 
         Reports whose `report_id` is already stored (in the file or earlier in the batch) are
-        skipped and counted. Raises `sqlite3.Error`; then nothing of the batch was stored.
+        skipped and counted when their content is the same; when it differs, the new content
+        goes to the `conflicts` table (once) for an analyst and is counted there. Raises
+        `sqlite3.Error`; then nothing of the batch was stored.
         """
         added = Added()
         self.db.execute("BEGIN IMMEDIATE")
         try:
             for report in reports:
-                if self.db.execute("SELECT 1 FROM reports WHERE report_id = ?", (report["report_id"],)).fetchone():
-                    added.already += 1
+                row = self.db.execute(f"SELECT {_COLUMNS} FROM reports WHERE report_id = ?",
+                                      (report["report_id"],)).fetchone()
+                if row:
+                    stored = _as_report(row)
+                    del stored["duplicate_of"]
+                    if stored == report:
+                        added.already += 1
+                    else:
+                        self.db.execute("INSERT OR IGNORE INTO conflicts (report_id, received_at, plaintext)"
+                                        " VALUES (?,?,?)", (report["report_id"], report["received_at"],
+                                                            json.dumps(report, ensure_ascii=False, separators=(",", ":"))))
+                        added.conflicts += 1
                     continue
                 key = url_key(report)
                 group = self._group_of(key, report["received_at"])
@@ -137,6 +151,17 @@ class Store:
             " AND received_at BETWEEN ? AND ? ORDER BY received_at, report_id LIMIT 1",
             (key, _shift(received_at, -self.duplicate_window), _shift(received_at, self.duplicate_window))).fetchone()
         return row[0] if row else None
+
+    def conflicts(self, report_id: str) -> list[dict[str, Any]]:
+        """The conflicting contents received under `report_id`, oldest first:
+        ``[{received_at, stored_at, report}]`` (`report`: the whole plaintext). [] if none, or
+        if a read-only file predates the table (schema step 10)."""
+        try:
+            rows = self.db.execute("SELECT received_at, stored_at, plaintext FROM conflicts WHERE report_id = ?"
+                                   " ORDER BY stored_at, id", (report_id,)).fetchall()
+        except sqlite3.OperationalError:  # no such table: an un-migrated file opened read-only
+            return []
+        return [{"received_at": r[0], "stored_at": r[1], "report": json.loads(r[2])} for r in rows]
 
     def count(self) -> int:
         """How many reports are stored."""

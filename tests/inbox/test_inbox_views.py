@@ -180,3 +180,30 @@ def test_jsonl_export_is_one_inert_object_per_line(db, capsys) -> None:
 def test_json_text_escapes_astral_format_characters_as_surrogate_pairs() -> None:
     text = json_text({"k": "\U000e0041\u0085"})
     assert text == '{"k": "\\udb40\\udc41\\u0085"}' and json.loads(text) == {"k": "\U000e0041\u0085"}
+
+
+def test_a_nan_stored_before_the_drain_refused_it_leaves_list_json_valid(tmp_path, capsys) -> None:
+    # GIVEN an inbox written before the drain refused NaN (Python's json stores it as NaN)
+    path = tmp_path / "old.sqlite"
+    with Store(path) as store:
+        store.add_many([make_report(report_id="nan00001", extra=float("nan")), make_report(report_id="ok000002")])
+    # WHEN every report is listed as JSON
+    code, out, _ = _run(capsys, "inbox", "list", "--json", "--db", str(path))
+    # THEN the output is JSON (strictly: no NaN token) and holds both reports
+    reports = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
+    assert code == 0 and [r["report_id"] for r in reports] == ["nan00001", "ok000002"]
+    assert reports[0]["extra"] == "NaN"
+    assert json_text([float("inf"), {"a": float("-inf")}]) == '["Infinity", {"a": "-Infinity"}]'
+
+
+def test_show_lists_conflicting_content_kept_under_the_id(tmp_path, capsys) -> None:
+    path = tmp_path / "inbox.sqlite"
+    first = make_report(report_id="dddd0004")
+    with Store(path) as store:
+        store.add_many([first])
+        assert store.add_many([{**first, "notes": "other\x1b[2J"}]).conflicts == 1
+    code, out, _ = _run(capsys, "inbox", "show", "dddd0004", "--db", str(path))
+    assert code == 0 and "conflicting content 1 (another envelope with this id" in out
+    assert "other\\x1b[2J" in out and "\x1b" not in out
+    code, out, _ = _run(capsys, "inbox", "show", "dddd0004", "--json", "--db", str(path))
+    assert [c["report"]["notes"] for c in json.loads(out)["conflicts"]] == ["other\x1b[2J"]
