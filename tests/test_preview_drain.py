@@ -7,7 +7,7 @@ import threading
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.conftest import FIXTURE_SITES, ROOT
+from tests.support import FIXTURE_SITES, ROOT
 from tests.test_preview import _request
 
 _FORM = urlencode([("portal", "bz"), ("lang", "es"), ("url", "bad.example/x"), ("notes", "nota")]).encode()

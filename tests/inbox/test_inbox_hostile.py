@@ -14,7 +14,7 @@ from reportal.envelope import MAX_RECIPIENTS, EnvelopeError, load_identities, pa
 from reportal.inbox.drain import DrainStats, drain
 from reportal.inbox.guard import MAX_HEADER_BYTES, MAX_STANZAS, Refused, check_age_header, parse_plaintext
 from reportal.inbox.store import Store
-from tests.inbox.conftest import make_report, queue_counts, send_bodies
+from tests.support import make_report, queue_counts, send_bodies
 
 
 @pytest.fixture
