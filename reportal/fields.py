@@ -4,8 +4,8 @@
 report follows it: the function's parsing and checks (`reportal.submit.form`), the form
 (`templates/_field.html`, one macro per field), the envelope plaintext
 (`reportal.envelope.check_plaintext`, `Report.as_envelope`), the inbox (`reportal.inbox.store`
-keeps each plaintext whole), the analysts' views and exports (`reportal.inbox.export`) and
-`docs/openapi.yaml` (a test holds it equal). Adding an optional field is one `Field(...)` here,
+keeps each plaintext whole), the analysts' views and exports (`reportal.inbox.export`, the
+workbench's report page) and `docs/openapi.yaml` (a test holds it equal). Adding an optional field is one `Field(...)` here,
 its msgids in the catalogs (`make messages`) and its line in docs/openapi.yaml.
 
 A field's `kind` says how it is checked and shown:
@@ -37,7 +37,8 @@ from typing import Any, Mapping
 
 __all__ = [
     "ANALYST_VIEWS", "FIELDS", "FIELD_KINDS", "MAX_EMAIL_CHARS", "MAX_NOTES_CHARS", "MAX_URLS", "MAX_URL_CHARS",
-    "Choice", "Field", "N_", "by_name", "envelope_fields", "form_values", "optional_fields",
+    "Choice", "Field", "N_", "by_name", "envelope_fields", "form_values", "optional_fields", "reporter_answers",
+    "seen_in",
 ]
 
 MAX_URL_CHARS = 8192   # code points; also the limit of a referrer
@@ -72,7 +73,8 @@ class Field:
     points; `max_values` > 1 makes the field repeatable (several inputs of one name, the form
     offering `inputs` of them). `label`, `hint` and `more_label` (the label of a repeated input
     after the first) are msgids; `too_long` is the message of the ``<name>-too-long`` code.
-    `analysts` is a subset of `ANALYST_VIEWS`.
+    `analysts` is a subset of `ANALYST_VIEWS`; `analyst_label` names the field in the workbench
+    (English; default: the name, capitalized).
     """
 
     name: str
@@ -88,6 +90,7 @@ class Field:
     too_long: str = ""
     envelope: str | None = ""
     analysts: frozenset[str] = ANALYST_VIEWS
+    analyst_label: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in FIELD_KINDS:
@@ -96,6 +99,8 @@ class Field:
             raise ValueError(f"field {self.name!r}: analysts {sorted(self.analysts)} not within {sorted(ANALYST_VIEWS)}")
         if self.envelope == "":
             object.__setattr__(self, "envelope", self.name)
+        if not self.analyst_label:
+            object.__setattr__(self, "analyst_label", self.name.replace("_", " ").capitalize())
 
     @property
     def repeatable(self) -> bool:
@@ -109,13 +114,14 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("portal", "context", analysts=frozenset({"list", "show", "export"})),
-    Field("lang", "context", analysts=frozenset({"list", "show", "export"})),
+    Field("portal", "context"),
+    Field("lang", "context", analyst_label="Language"),
     Field("url", "url", required=True, max_chars=MAX_URL_CHARS, max_values=MAX_URLS, inputs=3, envelope="urls",
           label=N_("Web address (URL) where you saw the images"),
           hint=N_("Copy the whole address from your browser's address bar. You do not need to visit the page again."),
-          more_label=N_("Another web address (optional)")),
+          more_label=N_("Another web address (optional)"), analyst_label="URL"),
     Field("kind", "choice", label=N_("What did you see? (optional)"), analysts=frozenset({"show", "export"}),
+          analyst_label="What they saw",
           choices=(Choice("image", N_("Images")), Choice("video", N_("Videos")),
                    Choice("website", N_("A whole website")), Choice("other", N_("Something else")))),
     Field("notes", "text", max_chars=MAX_NOTES_CHARS, analysts=frozenset({"show", "export"}),
@@ -123,9 +129,9 @@ FIELDS: tuple[Field, ...] = (
           hint=N_("For example: where on the page they are, or whether a login is needed. Do not include your name."),
           too_long=N_("Your notes can be at most %(max)s characters long. Please shorten them.")),
     Field("referrer", "address", max_chars=MAX_URL_CHARS, analysts=frozenset({"show", "export"}),
-          label=N_("Web address of the page that led you there (optional)")),
+          analyst_label="Came from", label=N_("Web address of the page that led you there (optional)")),
     Field("email", "email", max_chars=MAX_EMAIL_CHARS, analysts=frozenset({"show", "export"}),
-          label=N_("Your email address (optional)"),
+          analyst_label="Email for feedback", label=N_("Your email address (optional)"),
           hint=N_("Only if you want us to tell you what happened. Leave it empty to stay anonymous."),
           too_long=N_("An email address can be at most %(max)s characters long.")),
     # The spam trap, under a name no browser autofill or form history knows: a field named
@@ -144,6 +150,16 @@ def envelope_fields() -> tuple[Field, ...]:
     """The fields an envelope plaintext carries, in contract order (after report_id and
     received_at)."""
     return tuple(f for f in FIELDS if f.envelope is not None)
+
+
+def seen_in(view: str) -> tuple[Field, ...]:
+    """The envelope's fields analysts see in `view` (one of `ANALYST_VIEWS`), in form order."""
+    return tuple(f for f in envelope_fields() if view in f.analysts)
+
+
+def reporter_answers() -> tuple[Field, ...]:
+    """The fields analysts read as "what the reporter wrote": shown, neither context nor URL."""
+    return tuple(f for f in seen_in("show") if f.kind not in ("context", "url"))
 
 
 def optional_fields() -> tuple[Field, ...]:

@@ -107,18 +107,12 @@ def _finite(value: Any) -> Any:
     return value
 
 
-
-def _seen_in(view: str) -> list[report_fields.Field]:
-    """The fields analysts see in `view` ("list", "show", "export"), in form order."""
-    return [f for f in report_fields.envelope_fields() if view in f.analysts]
-
-
 def format_line(report: dict[str, Any]) -> str:
     """One line for `inbox list`: id, received_at, portal/lang, group, then every other field
     listed (`reportal.fields`, "list"): the normalized URLs, other values when given."""
     group = f"  duplicate of {report['duplicate_of']}" if report.get("duplicate_of") else ""
     values = []
-    for f in _seen_in("list"):
+    for f in report_fields.seen_in("list"):
         if f.kind == "url":
             values += [escape_text(u.get("normalized", "")) for u in report.get(f.envelope) or []]
         elif f.kind != "context" and report.get(f.envelope) is not None:
@@ -132,7 +126,7 @@ def format_report(report: dict[str, Any]) -> str:
     labelled, escaped, in form order: one value per line, each URL numbered (with what was typed
     when it differs), free text over several lines last."""
     lines = [f"{name:<13}{escape_text(report.get(name))}" for name in ("report_id", "received_at")]
-    shown = _seen_in("show")
+    shown = report_fields.seen_in("show")
     for f in (f for f in shown if f.kind == "context"):
         lines.append(f"{f.envelope:<13}{escape_text(report.get(f.envelope))}")
     lines.append(f"{'duplicate_of':<13}{escape_text(report.get('duplicate_of'))}")
@@ -171,7 +165,7 @@ def csv_columns() -> list[str]:
     """The CSV header: report_id, received_at, each exported field (`reportal.fields`, "export";
     a URL field as two columns, ``urls_normalized`` and ``urls_typed``), duplicate_of."""
     columns = ["report_id", "received_at"]
-    for f in _seen_in("export"):
+    for f in report_fields.seen_in("export"):
         columns += [f"{f.envelope}_normalized", f"{f.envelope}_typed"] if f.kind == "url" else [f.envelope]
     return columns + ["duplicate_of"]
 
@@ -182,7 +176,7 @@ def write_csv(reports: Iterable[dict[str, Any]], out: IO[str]) -> int:
     (`neutralize_cell`); return the report count."""
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     writer.writerow(csv_columns())
-    exported = _seen_in("export")
+    exported = report_fields.seen_in("export")
     count = 0
     for r in reports:
         row = [escape_cell(r.get(k)) for k in ("report_id", "received_at")]

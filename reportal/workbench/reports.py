@@ -45,21 +45,16 @@ def _assess_form(report: dict[str, Any], number: int, formdata: Any = None) -> A
     return form
 
 
-_LABELS = {"kind": "What they saw", "notes": "Notes", "referrer": "Came from", "email": "Email for feedback"}
-
-
 def _reporter_fields(report: dict[str, Any]) -> list[dict[str, Any]]:
     """What the reporter wrote besides the URLs, one entry per field `inbox show` shows
     (`reportal.fields`, read at each call): `{label, lines}` (a text field keeps its line breaks)."""
     from reportal import fields
 
     shown = []
-    for f in fields.optional_fields():
-        if "show" not in f.analysts:
-            continue
-        value = report.get(f.envelope or f.name)
+    for f in fields.reporter_answers():
+        value = report.get(f.envelope)
         lines = value.split("\n") if isinstance(value, str) and f.kind == "text" else [value]
-        shown.append({"label": _LABELS.get(f.name, f.name.replace("_", " ").capitalize()), "lines": lines})
+        shown.append({"label": f.analyst_label, "lines": lines})
     return shown
 
 
