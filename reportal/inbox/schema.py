@@ -252,6 +252,42 @@ CREATE TABLE conflicts (
 )""")
 
 
+_FACT = """{a}.report_id, {a}.url, r.portal, substr(r.received_at, 1, 7), {a}.outcome,
+    max(0.0, (julianday({a}.assessed_at) - julianday(r.received_at)) * 24),
+    CASE WHEN {a}.removed_at IS NULL THEN NULL
+         ELSE max(0.0, (julianday({a}.removed_at) - julianday(r.received_at)) * 24) END"""
+
+
+def _step_11_stats_facts(db: sqlite3.Connection) -> None:
+    """What `reportal stats` counts, one narrow row per assessed URL, kept by triggers on
+    `assessments`: portal and month of receipt, outcome, hours to assessment and to removal
+    (reportal.stats.figures reads indexes only, no join). Holds nothing a reporter typed."""
+    _run(db, f"""
+CREATE TABLE stats_facts (
+    report_id     TEXT NOT NULL,
+    url           INTEGER NOT NULL,
+    portal        TEXT NOT NULL,
+    month         TEXT NOT NULL,          -- YYYY-MM of the report's received_at
+    outcome       TEXT NOT NULL,
+    to_assessment REAL,                   -- hours from receipt to assessment (≥ 0)
+    to_removal    REAL,                   -- hours from receipt to confirmed removal (≥ 0)
+    PRIMARY KEY (report_id, url)
+) WITHOUT ROWID;
+CREATE INDEX stats_facts_assessment ON stats_facts(portal, month, to_assessment, outcome);
+CREATE INDEX stats_facts_removal ON stats_facts(portal, month, to_removal) WHERE to_removal IS NOT NULL;
+INSERT INTO stats_facts SELECT {_FACT.format(a="a")} FROM assessments a JOIN reports r ON r.report_id = a.report_id;
+CREATE TRIGGER stats_facts_insert AFTER INSERT ON assessments BEGIN
+    INSERT OR REPLACE INTO stats_facts SELECT {_FACT.format(a="NEW")} FROM reports r WHERE r.report_id = NEW.report_id;
+END;
+CREATE TRIGGER stats_facts_update AFTER UPDATE ON assessments BEGIN
+    DELETE FROM stats_facts WHERE report_id = OLD.report_id AND url = OLD.url;
+    INSERT OR REPLACE INTO stats_facts SELECT {_FACT.format(a="NEW")} FROM reports r WHERE r.report_id = NEW.report_id;
+END;
+CREATE TRIGGER stats_facts_delete AFTER DELETE ON assessments BEGIN
+    DELETE FROM stats_facts WHERE report_id = OLD.report_id AND url = OLD.url;
+END""")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_1_shipped,
     _step_2_casework,
@@ -263,6 +299,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_8_stats_index,
     _step_9_url_search,
     _step_10_conflicts,
+    _step_11_stats_facts,
 ]
 
 
