@@ -109,3 +109,24 @@ def test_the_preview_tells_how_to_open_the_workbench(tmp_path: Path, monkeypatch
     assert "reportal workbench " in here and "--db" not in here
     # AND points both at the preview's inbox when that is not ./var/inbox.sqlite
     assert f"--db {tmp_path / 'other' / 'var' / 'inbox.sqlite'}" in elsewhere
+
+
+def test_a_portal_added_and_built_while_the_preview_runs_accepts_reports(preview: Any) -> None:
+    # GIVEN a running preview, and a portal it has never seen
+    from reportal.site.build import Paths, build
+
+    form = urlencode([("portal", "sn"), ("lang", "fr"), ("url", "example.com/a"), ("trap", "")]).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert _request(preview, "POST", "/submit", form, headers)[0] == 400  # not a portal yet
+    (preview.root / "sites" / "sn.yaml").write_text(
+        'code: sn\nlanguages: [fr]\nhelp:\n  - kind: police\n    phone: "17"\n    label: {fr: Police}\n',
+        encoding="utf-8")
+    try:
+        # WHEN `reportal build` rebuilds dist/ and the function's data
+        build(Paths.under(preview.root), preview.root / "dist", preview.root / "build" / "function")
+        # THEN the running preview serves the new portal and accepts a report for it
+        assert _request(preview, "GET", "/sn/fr/")[0] == 200
+        status, answer, _ = _request(preview, "POST", "/submit", form, headers)
+        assert (status, answer["Location"]) == (303, "/sn/fr/thanks/")
+    finally:
+        (preview.root / "sites" / "sn.yaml").unlink()

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError,
+                      model_validator)
 from pyrage import RecipientError, x25519
 
 from reportal.site.logos import logo_problems
@@ -111,18 +112,37 @@ Clock = Annotated[str, AfterValidator(_check_clock)]
 
 
 class OpeningHours(_Model):
-    """When a line answers: `days` (`mon-fri`), `opens` and `closes` (`"08:00"`, local time).
-    Pages write the days and times in each language from CLDR."""
+    """When a line answers: `days` (`mon-fri`), `opens` and `closes` (`"08:00"`, local time);
+    written `"24/7"` in YAML, it is `always`. Pages write the days and times in each language
+    from CLDR."""
 
-    days: Days
-    opens: Clock
-    closes: Clock
+    always: bool = False
+    days: Days | None = None
+    opens: Clock | None = None
+    closes: Clock | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> "OpeningHours":
+        given = [self.days, self.opens, self.closes]
+        if self.always and any(given) or not self.always and not all(given):
+            raise ValueError('give days, opens and closes (e.g. days: mon-fri, opens: "08:00", closes: "17:00"), '
+                             'or write "24/7"')
+        return self
+
+
+def _hours_shape(value: Any) -> Any:
+    """`"24/7"` → always open; any other text is refused; a mapping is checked as `OpeningHours`."""
+    if value == "24/7":
+        return {"always": True}
+    if isinstance(value, str):
+        raise ValueError(f'{value!r} is not opening hours: write "24/7", or days, opens and closes')
+    return value
 
 
 class HelpEntry(_Model):
     """A local help line: `label` per language, and a phone number and/or an https URL.
 
-    `hours` is `"24/7"` or `OpeningHours`; left out, pages say nothing about hours. `note`
+    `hours` is `"24/7"` or days, opens and closes (`OpeningHours`); left out, pages say nothing about hours. `note`
     (per language) is a caveat shown with the line, e.g. that it is often out of service.
     The first entry is the one shown above the report form, for a child in danger now."""
 
@@ -130,7 +150,7 @@ class HelpEntry(_Model):
     label: dict[str, str]
     phone: Phone | None = None
     url: Https | None = None
-    hours: Literal["24/7"] | OpeningHours | None = None
+    hours: Annotated[OpeningHours, BeforeValidator(_hours_shape)] | None = None
     note: dict[str, str] | None = None
 
 

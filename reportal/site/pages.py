@@ -56,9 +56,9 @@ def _help_line(entry: HelpEntry, lang: str, locale: str) -> dict[str, Any]:
     """One help line as templates show it; `hours` is None, {"always": True}, or the days and
     times written the `locale`'s way (CLDR), e.g. {"days": "Monday–Friday", "opens": "08:00", …}."""
     hours: dict[str, Any] | None = None
-    if entry.hours == "24/7":
+    if entry.hours is not None and entry.hours.always:
         hours = {"always": True}
-    elif entry.hours is not None:
+    elif entry.hours is not None and entry.hours.days and entry.hours.opens and entry.hours.closes:
         hours = {"always": False, **opening_hours(entry.hours.days, entry.hours.opens, entry.hours.closes, locale)}
     return {"kind": entry.kind, "label": entry.label.get(lang, ""), "phone": entry.phone, "url": entry.url,
             "hours": hours, "note": (entry.note or {}).get(lang)}
