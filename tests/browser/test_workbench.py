@@ -161,6 +161,10 @@ def test_the_walk_from_login_to_the_audit_log(workbench: Workbench, browser: Any
     _check(page, bench, axe_source, "audit")
     page.get_by_role("link", name="Statistics").click()
     _check(page, bench, axe_source, "stats")
+    page.get_by_label("Portal").select_option("bz")
+    page.get_by_role("button", name="Show").click()
+    assert page.locator("figure.chart").count() >= 1
+    _check(page, bench, axe_source, "stats-portal")
     context.close()
     # AND no page broke a WCAG 2.2 A/AA rule, asked another origin for anything, or met its CSP
     figures["workbench pages checked with axe-core"] = f"{len(bench.checked)} (light and dark)"
