@@ -110,9 +110,9 @@ def charts(rows: list[dict[str, Any]], locale: str, gettext: Any) -> list[dict[s
         for x, r in zip(xs, rows):
             if r[key] == SUPPRESSED:
                 ax.text(x + offset, 0, SUPPRESSED, ha="center", va="bottom", fontsize=7)
-    ax.set_ylim(0, max(top * 1.15, 5))
+    ax.set_ylim(0, max(top * 1.05, 5))
     ax.set_xticks(xs, labels, rotation=45 if len(rows) > 6 else 0, ha="right" if len(rows) > 6 else "center")
-    ax.legend(frameon=False)
+    ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
     ax.spines[["top", "right"]].set_visible(False)
     out.append({"title": gettext(CHART_RECEIVED), "svg": _svg(fig)})
     plt.close(fig)
@@ -123,7 +123,7 @@ def charts(rows: list[dict[str, Any]], locale: str, gettext: Any) -> list[dict[s
                 color=color, label=gettext(FIGURE_LABELS[key]))
     ax.set_ylim(bottom=0)
     ax.set_xticks(xs, labels, rotation=45 if len(rows) > 6 else 0, ha="right" if len(rows) > 6 else "center")
-    ax.legend(frameon=False)
+    ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
     ax.spines[["top", "right"]].set_visible(False)
     out.append({"title": gettext(CHART_HOURS), "svg": _svg(fig)})
     plt.close(fig)
