@@ -24,6 +24,9 @@ from reportal.inbox.schema import migrate, search_text, url_hosts
 __all__ = ["DEFAULT_DUPLICATE_WINDOW", "REPORT_FIELDS", "Added", "AmbiguousId", "QueueFilter", "QueuePage", "Store",
            "url_key"]
 
+# The plaintext keys the reports table has columns for (schema step 1, for listing and for rows
+# stored before the plaintext column). Every other field of reportal/fields.py is kept in the
+# stored plaintext only: a new field needs no column and no migration.
 REPORT_FIELDS = ("report_id", "received_at", "portal", "lang", "urls", "kind", "notes", "referrer", "email")
 DEFAULT_DUPLICATE_WINDOW = timedelta(hours=72)
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
