@@ -199,10 +199,14 @@ def _http_error(exc: HTTPException) -> Any:
 
 
 def _server_error(exc: Exception) -> tuple[str, int]:
+    """The 500 page. The log line names the exception's type, the view and where it was raised
+    (file:line of each frame), never its message, which could quote a value someone typed."""
     import logging
+    import traceback
 
-    logging.getLogger("reportal.workbench").error("unexpected %s on %s %s", type(exc).__name__,
-                                                 request.method, request.endpoint, exc_info=exc)
+    frames = " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(traceback.extract_tb(exc.__traceback__)))
+    logging.getLogger("reportal.workbench").error("unexpected %s in %s %s at %s", type(exc).__name__,
+                                                 request.method, request.endpoint, frames)
     return _error_page(500)
 
 

@@ -251,3 +251,39 @@ def test_login_after_session_fixation_gets_a_new_id(client: Any, seeded: Seeded)
     # WHEN ana logs in THEN her session has another id
     login(client, seeded, "ana")
     assert client.get_cookie("workbench").value != before
+
+
+def test_hostile_requests_get_clear_answers_never_a_traceback(client: Any, seeded: Seeded,
+                                                              monkeypatch: pytest.MonkeyPatch, caplog: Any) -> None:
+    token = _logged_in(client, seeded)
+    report = seeded.reports["two"]
+    # GIVEN a forged page link, an over-long id, a body over the limit and a nonsense audit page
+    forged = client.get("/?after=not-a-cursor")
+    assert forged.status_code == 400 and "page link is not valid" in forged.get_data(as_text=True)
+    assert client.get("/reports/" + "a" * 5000).status_code == 404
+    huge = client.post(f"/reports/{report}/notes", data={"csrf_token": token, "text": "x" * 300_000})
+    assert huge.status_code == 413 and "<h1>Too much was sent</h1>" in huge.get_data(as_text=True)
+    assert client.get("/reports/%00%0a").status_code == 404
+    # AND a failure inside a view is the 500 page, with nothing of the failure in it
+    from reportal.inbox.store import Store
+
+    def broken(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("secret detail /var/inbox.sqlite")
+
+    monkeypatch.setattr(Store, "queue", broken)
+    with caplog.at_level("ERROR", logger="reportal.workbench"):
+        failed = client.get("/")
+    html = failed.get_data(as_text=True)
+    assert failed.status_code == 500 and "<h1>Something went wrong</h1>" in html
+    assert "Traceback" not in html and "secret detail" not in html
+    assert failed.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    # AND the log names the failure's type and place, not its message
+    assert "unexpected RuntimeError in GET queue.index at" in caplog.text and "secret" not in caplog.text
+
+
+def test_a_garbage_session_cookie_is_a_fresh_visitor(client: Any, seeded: Seeded) -> None:
+    # GIVEN cookies no server ever issued WHEN pages are asked for THEN the login page, never an error
+    for value in ("x" * 500, "\u00e9t\u00e9", "", "a" * 43):
+        client.set_cookie("workbench", value)
+        assert client.get("/").status_code == 302
+        assert client.get("/login").status_code == 200
