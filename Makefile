@@ -5,13 +5,29 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: run test build check bench messages golden system-deps screenshots workbench-screenshots clean
+.PHONY: run test build check bench messages golden lock system-deps screenshots workbench-screenshots clean
 
-$(STAMP): pyproject.toml
+# Exact versions with hashes, the same on every machine: requirements-dev.lock for make run /
+# make test (core + preview + screenshots + dev), requirements.lock for the hotline's machine
+# (core only). `make lock` regenerates both from pyproject.toml.
+LOCK     := requirements.lock
+DEV_LOCK := requirements-dev.lock
+UV_VERSION := 0.13.9
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command 'make lock'
+
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(DEV_LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+## lock: after changing dependencies in pyproject.toml, regenerate both lock files (needs PyPI)
+lock:
+	@[ -x $(VENV)/bin/uv ] || { [ -x $(PY) ] || $(PYTHON) -m venv $(VENV); $(PY) -m pip install --quiet uv==$(UV_VERSION); }
+	$(UV_COMPILE) -o $(LOCK)
+	$(UV_COMPILE) --extra dev -o $(DEV_LOCK)
 
 ## run: create .venv, install, build every portal, start the local preview on 127.0.0.1:8000
 run: $(STAMP)

@@ -66,13 +66,29 @@ def _cmd_new_portal(args: argparse.Namespace) -> int:
     return 0
 
 
+def _missing_extra(module: str, extra: str, command: str) -> bool:
+    """True (after saying what to install) when `module`, which only the optional dependencies
+    `extra` of pyproject.toml bring, is not installed: the hotline's machine installs core only."""
+    from importlib.util import find_spec
+
+    if find_spec(module) is not None:
+        return False
+    print(f"error: `reportal {command}` needs the `{extra}` extra: pip install 'reportal[{extra}]' "
+          "(make run and make test install it)", file=sys.stderr)
+    return True
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
+    if _missing_extra("moto", "preview", "serve"):
+        return 2
     from reportal.preview import serve
 
     return serve(Path(args.root), port=args.port, host=args.host)
 
 
 def _cmd_screenshots(args: argparse.Namespace) -> int:
+    if _missing_extra("playwright", "screenshots", "screenshots"):
+        return 2
     from reportal.screenshots import take_screenshots
 
     for path in take_screenshots(Path(args.root), Path(args.out), args.site):
