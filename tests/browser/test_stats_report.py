@@ -12,12 +12,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tests.browser.browser_support import run_axe
-
 from reportal.cli import main
 from reportal.inbox.store import Store
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.browser.browser_support import run_axe
+from tests.support import ROOT
 
 
 def _inbox(db: Path) -> None:
