@@ -159,7 +159,14 @@ def notify(db: sqlite3.Connection, settings: SmtpSettings, *, key: bytes, portal
             text = compose(mail.kind, lang=mail.lang, reference=reference_of(mail.report_id),  # type: ignore[arg-type]
                            received=date.fromisoformat(mail.received_at[:10]), hotline=hotline,
                            portal=portals.get(mail.portal), translations_dir=translations_dir, outcome=outcome)
-            message = text.message(settings.sender, mail.email)
+            try:
+                Address(addr_spec=mail.email.strip())
+                message = text.message(settings.sender, mail.email.strip())
+            except (ValueError, IndexError, TypeError):  # a line break, no @, … (never quoted: it is typed)
+                settle(db, mail.id, "dropped", now=clock(), reason="address-invalid")
+                result.dropped.append(label + " (the address cannot be written to)")
+                acks[mail.report_id] = "dropped"
+                continue
             message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2])
             try:
                 if smtp is None:

@@ -10,7 +10,8 @@ Reports stored before this step get no mail (nobody is told months later).
 A row is `pending` until `reportal inbox notify` settles it: `sent` (with `sent_at`),
 `skipped` (`reason`: `limit` — this address had an acknowledgement in the last 24 hours;
 `no-ack` — the report's acknowledgement was never sent, so neither is its outcome), or
-`dropped` (`email-deleted` — retention removed the address first). A failed send stays
+`dropped` (`email-deleted` — retention removed the address first; `address-invalid` — what
+was typed cannot be a mail header, e.g. it holds a line break). A failed send stays
 `pending` with `attempts`, `last_attempt_at` and `last_error` (SMTP code and error class,
 never the server's text, which may quote the address) and is tried again by the next run.
 
@@ -143,7 +144,8 @@ def mail_state(db: sqlite3.Connection, report_id: str) -> list[dict[str, Any]]:
 _KINDS = {"ack": "Acknowledgement", "outcome": "Outcome mail"}
 _REASONS = {"limit": "not sent: this address had an acknowledgement in the last 24 hours",
             "no-ack": "not sent: the acknowledgement of this report was not sent",
-            "email-deleted": "not sent: the email address was deleted (retention)"}
+            "email-deleted": "not sent: the email address was deleted (retention)",
+            "address-invalid": "not sent: the address given cannot be written to"}
 
 
 def describe(mail: dict[str, Any]) -> dict[str, str]:

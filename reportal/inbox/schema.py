@@ -194,7 +194,7 @@ CREATE TABLE outbox (
     report_id       TEXT NOT NULL REFERENCES reports(report_id),
     kind            TEXT NOT NULL CHECK (kind IN ('ack', 'outcome')),
     state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'skipped', 'dropped')),
-    reason          TEXT,               -- skipped/dropped: limit, no-ack, email-deleted
+    reason          TEXT,               -- skipped/dropped: limit, no-ack, email-deleted, address-invalid
     created_at      TEXT NOT NULL,      -- UTC, YYYY-MM-DDTHH:MM:SSZ
     attempts        INTEGER NOT NULL DEFAULT 0,
     last_attempt_at TEXT,

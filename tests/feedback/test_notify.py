@@ -219,6 +219,19 @@ def test_a_mail_whose_address_was_purged_is_dropped(tmp_path: Path, smtp) -> Non
     assert outbox(db) == [("ack", "dropped", "email-deleted", 0, None)]
 
 
+def test_an_address_that_cannot_be_a_header_is_dropped_and_the_run_goes_on(tmp_path: Path, smtp, capsys) -> None:
+    mailbox, port = smtp
+    db = tmp_path / "inbox.sqlite"
+    # GIVEN a report whose "address" would inject a header, then a normal one
+    with Store(db) as store:
+        store.add_many([report("a@mail.example\r\nBcc: many@else.example"), report("ana@example.org")])
+    # WHEN notify runs, THEN the first is dropped (never quoted), the second sent, nothing injected
+    assert notify(db, port) == 0
+    assert "many@else.example" not in capsys.readouterr().out
+    assert mailbox.envelopes == [("hotline@example.org", ["ana@example.org"])]
+    assert outbox(db) == [("ack", "dropped", "address-invalid", 0, None), ("ack", "sent", None, 1, None)]
+
+
 @pytest.mark.parametrize(("settings", "problems"), [
     (SmtpSettings("", 0, "nobody"), ["--smtp-host is empty", "--smtp-port 0 is not a port (1-65535)",
                                       "--from 'nobody' is not an email address (name@domain)"]),
