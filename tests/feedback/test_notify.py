@@ -16,6 +16,8 @@ from reportal.cli import main
 from reportal.feedback.notify import SettingsError, SmtpSettings
 from reportal.inbox.store import Store
 from reportal.local_aws import free_port
+from reportal.feedback.mail import ASSESSED, NEVER_SENT, OUTCOME_CLASSES, RECEIVED, SUBJECTS
+from reportal.site.catalogs import load_translations
 from reportal.site.config import load_config
 from tests.support import ROOT
 
@@ -69,6 +71,14 @@ def notify(db: Path, port: int) -> int:
                  "--from", "hotline@example.org", "--db", str(db)])
 
 
+def es(msgid: str, **values: str) -> str:
+    """`msgid` as the Spanish catalog says it (the wording is the translators'; these tests
+    prove the mail is in the report's language and has the right sentence)."""
+    text = load_translations(ROOT / "translations", "es").gettext(msgid)
+    assert text != msgid, f"no Spanish for {msgid!r}"
+    return text % values if values else text
+
+
 def body(message: EmailMessage) -> str:
     return message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
 
@@ -97,11 +107,11 @@ def test_spanish_report_gets_a_spanish_acknowledgement_then_its_outcome(tmp_path
     # THEN one Spanish acknowledgement with the short reference reaches the address
     [ack] = mailbox.messages
     assert mailbox.envelopes == [("hotline@example.org", ["Ana.Reporter@example.org"])]
-    assert ack["Subject"] == f"Su denuncia a la organización Internet Watch Foundation ha sido recibida (referencia {reference})"
+    assert ack["Subject"] == es(SUBJECTS["ack"], name="Internet Watch Foundation", reference=reference)
     assert ack["Content-Language"] == "es" and ack["Auto-Submitted"] == "auto-generated"
     text = body(ack)
-    assert f"La recibimos el 3 de noviembre de 2026; su referencia es {reference}." in text
-    assert "Si usted no nos envió ninguna denuncia, otra persona escribió su dirección" in text
+    assert es(RECEIVED, date="3 de noviembre de 2026", reference=reference) in text
+    assert es(NEVER_SENT) in text
     line = next(p for p in load_config(ROOT / "sites").portals if p.code == "bz").help[0]  # sites/bz.yaml
     assert f"Si necesita ayuda ahora:\n- {line.label['es']}: {line.phone}" in text
     assert_nothing_typed(ack)
@@ -112,9 +122,8 @@ def test_spanish_report_gets_a_spanish_acknowledgement_then_its_outcome(tmp_path
     assert notify(db, port) == 0
     # THEN the outcome mail says so in Spanish, again without anything the reporter typed
     outcome = mailbox.messages[1]
-    assert outcome["Subject"] == f"Su denuncia a la organización Internet Watch Foundation ha sido evaluada (referencia {reference})"
-    assert f"Hemos evaluado su denuncia {reference}.\n\nEncontramos contenido delictivo y estamos trabajando " \
-           "para que se elimine." in body(outcome)
+    assert outcome["Subject"] == es(SUBJECTS["outcome"], name="Internet Watch Foundation", reference=reference)
+    assert es(ASSESSED, reference=reference) + "\n\n" + es(OUTCOME_CLASSES["criminal"]) in body(outcome)
     assert_nothing_typed(outcome)
     # AND a third run sends nothing: each mail went once
     assert notify(db, port) == 0
@@ -185,14 +194,12 @@ def test_one_acknowledgement_per_address_per_day(tmp_path: Path, smtp) -> None:
 
 
 @pytest.mark.parametrize(("outcomes", "sentence"), [
-    (["national"], "Encontramos contenido delictivo y estamos trabajando para que se elimine."),
-    (["not-illegal"], "No encontramos contenido delictivo."),
-    (["unavailable"], "No pudimos acceder al contenido."),
-    (["out-of-remit"], "Esto quedaba fuera de lo que podemos hacer."),
-    (["unavailable", "baseline"], "Encontramos contenido delictivo"),
-    (["unavailable", "out-of-remit"], "Esto quedaba fuera de lo que podemos hacer."),
+    (["national"], "criminal"), (["not-illegal"], "not-criminal"), (["unavailable"], "unreachable"),
+    (["out-of-remit"], "out-of-remit"), (["unavailable", "baseline"], "criminal"),
+    (["unavailable", "out-of-remit"], "out-of-remit"), (["not-illegal", "unavailable"], "not-criminal"),
 ])
 def test_outcome_mail_says_one_of_four_plain_things(tmp_path: Path, smtp, outcomes, sentence) -> None:
+    sentence = OUTCOME_CLASSES[sentence]
     mailbox, port = smtp
     db = tmp_path / "inbox.sqlite"
     urls = [f"https://example.com/{n}" for n in range(len(outcomes))]
@@ -202,10 +209,11 @@ def test_outcome_mail_says_one_of_four_plain_things(tmp_path: Path, smtp, outcom
         for n, outcome in enumerate(outcomes, 1):
             store.assess(one["report_id"], n, outcome=outcome, analyst="ana")
     assert notify(db, port) == 0
-    assert [m["Subject"].split(" (")[0] for m in mailbox.messages] == [
-        "Su denuncia a la organización Internet Watch Foundation ha sido recibida",
-        "Su denuncia a la organización Internet Watch Foundation ha sido evaluada"]
-    assert sentence in body(mailbox.messages[1])
+    reference = one["report_id"][:8].upper()
+    assert [m["Subject"] for m in mailbox.messages] == [
+        es(SUBJECTS[kind], name="Internet Watch Foundation", reference=reference) for kind in ("ack", "outcome")]
+    assert es(sentence) in body(mailbox.messages[1])
+    assert sum(es(other) in body(mailbox.messages[1]) for other in OUTCOME_CLASSES.values()) == 1
 
 
 def test_a_mail_whose_address_was_purged_is_dropped(tmp_path: Path, smtp) -> None:

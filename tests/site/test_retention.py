@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from reportal.site.build import Paths, build
+from reportal.site.catalogs import load_translations
 from reportal.site.config import load_config
 from tests.support import ROOT, problems_for
 
@@ -76,5 +77,10 @@ def test_privacy_page_states_the_periods_in_each_language(tmp_path: Path) -> Non
     es = (tmp_path / "dist/bz/es/privacy/index.html").read_text()
     assert "Your email address is deleted 14 days after your report arrives." in en
     assert "Your report is deleted 365 days after it arrives." in en
-    assert "Su dirección de correo electrónico se borra 14 días después de que llegue su denuncia." in es
-    assert "Su denuncia se borra 365 días después de llegar." in es
+    spanish = load_translations(ROOT / "translations", "es")
+    email = spanish.ngettext("Your email address is deleted %(count)s day after your report arrives.",
+                             "Your email address is deleted %(count)s days after your report arrives.", 14)
+    report = spanish.ngettext("Your report is deleted %(count)s day after it arrives.",
+                              "Your report is deleted %(count)s days after it arrives.", 365)
+    assert "14" not in email and (email % {"count": 14}) in es and "días" in email
+    assert (report % {"count": 365}) in es
