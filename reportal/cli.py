@@ -136,12 +136,15 @@ def _parser() -> argparse.ArgumentParser:
     from reportal.stats import commands as stats_commands
 
     keys.add_commands(sub)  # keys {generate,rotate,recipients}
-    inbox_commands.add_commands(sub)  # inbox {drain,list,show,export}
+    inbox_commands.add_commands(sub)  # inbox {drain,list,show,assess,export,…}
     deploy_options.add_commands(sub)  # deploy [--domain D --certificate-arn ARN … --dry-run]
     from reportal.workbench import commands as workbench_commands
 
     workbench_commands.add_commands(sub)  # workbench
     stats_commands.add_commands(sub)  # stats
+    from reportal.workbench import admin
+
+    admin.add_commands(sub)  # analysts {add,list,disable,reset-otp}, audit {verify,head}
     return parser
 
 

@@ -2,6 +2,9 @@
 
 Nothing here prints a report's content except the analysts' views, which escape it
 (`reportal.inbox.export`); errors name files and counts, never secrets or report values.
+The views (`list`, `show`, `export`) open the database read-write: it is migrated if it is
+older, and each view is written to the audit log as the OS user before anything is shown.
+`assess` is audited as the named analyst, with the OS user in the entry's detail.
 """
 from __future__ import annotations
 
@@ -107,18 +110,31 @@ def _inbox_drain(args: argparse.Namespace) -> int:
 
 
 def _open_store(db: str) -> Any:
+    """The store at `db` opened read-write (migrated, so an older file's views work, and each
+    view can be audited), or None if there is no file yet (nothing to view, nothing written)."""
     from reportal.inbox.store import Store
 
-    return Store(Path(db), readonly=True) if Path(db).exists() else None
+    return Store(Path(db)) if Path(db).exists() else None
+
+
+def _audit_view(store: Any, action: str, target: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    """Record a CLI view in the audit log as the OS user, before anything is shown."""
+    from reportal.audit import os_user
+
+    store.record(os_user(), action, target, detail, actor_kind="os-user")
 
 
 def _inbox_list(args: argparse.Namespace) -> int:
     from reportal.inbox.export import format_line, json_text
 
     store = _open_store(args.db)
-    reports = store.list() if store else []
-    if store:
-        store.close()
+    try:
+        if store:
+            _audit_view(store, "list", None, {"format": "json" if args.json else "text"})
+        reports = store.list() if store else []
+    finally:
+        if store:
+            store.close()
     if args.json:
         print(json_text(reports, indent=2))
     elif not reports:
@@ -136,6 +152,8 @@ def _inbox_show(args: argparse.Namespace) -> int:
     try:
         report = store.get(args.id) if store else None
         conflicts = store.conflicts(report["report_id"]) if report else []
+        if report is not None:
+            _audit_view(store, "show", report["report_id"], {"format": "json" if args.json else "text"})
     except AmbiguousId as exc:
         return _error(f"{escape_text(args.id)} matches several reports: {', '.join(exc.matches)}")
     finally:
@@ -150,6 +168,41 @@ def _inbox_show(args: argparse.Namespace) -> int:
     for number, conflict in enumerate(conflicts, 1):  # other content that reused this id (docs/keys.md)
         print(f"\nconflicting content {number} (another envelope with this id, stored {conflict['stored_at']}):")
         print(format_report({**conflict["report"], "duplicate_of": None}))
+    return 0
+
+
+def _inbox_assess(args: argparse.Namespace) -> int:
+    from reportal.audit import os_user
+    from reportal.inbox.export import escape_text
+    from reportal.inbox.store import AmbiguousId
+    from reportal.workbench.accounts import Accounts
+
+    store = _open_store(args.db)
+    if store is None:
+        return _error(f"no inbox database at {escape_text(args.db)}")
+    try:
+        analyst = Accounts(store.db).get(args.analyst)
+        if analyst is None or analyst.disabled:
+            return _error(f"no {'enabled ' if analyst else ''}analyst named {escape_text(args.analyst)} "
+                          "(see: reportal analysts list)")
+        report = store.get(args.id)
+        if report is None:
+            return _error(f"no report {escape_text(args.id)}")
+        stored = store.assess(report["report_id"], args.url, outcome=args.outcome, hosting_country=args.hosting,
+                              action=args.action, removed_at=args.removed, analyst=analyst.name,
+                              audit_detail={"os_user": os_user(), "via": "cli"})
+        status = store.get(report["report_id"])["status"]
+    except AmbiguousId as exc:
+        return _error(f"{escape_text(args.id)} matches several reports: {', '.join(exc.matches)}")
+    except ValueError as exc:  # unknown URL number, vocabulary, dates: the message says which
+        return _error(escape_text(str(exc)))
+    finally:
+        store.close()
+    extra = "".join(f", {label} {stored[key]}" for key, label in
+                    (("hosting_country", "hosted in"), ("action", "action"), ("removed_at", "removed"))
+                    if stored[key] is not None)
+    print(f"{report['report_id']} URL {stored['url']}: {stored['outcome']}{extra}; by {stored['analyst']}. "
+          f"Report {status}.")
     return 0
 
 
@@ -177,6 +230,9 @@ def _inbox_export(args: argparse.Namespace) -> int:
     write = write_csv if args.format == "csv" else write_jsonl
     reports = store.iter_reports() if store else iter(())
     try:
+        if store:
+            _audit_view(store, "export", None, {"format": args.format,
+                                                 "to": "stdout" if args.out in (None, "-") else "file"})
         if args.out in (None, "-"):
             count = write(reports, sys.stdout)
         else:
@@ -191,8 +247,8 @@ def _inbox_export(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any) -> None:
-    """Register `inbox {drain,list,show,export}` on the subparsers action `sub` of the
-    `reportal` parser."""
+    """Register `inbox {drain,list,show,assess,export}` (and the operations' and feedback's
+    inbox commands) on the subparsers action `sub` of the `reportal` parser."""
     inbox = sub.add_parser("inbox", help="the analysts' inbox").add_subparsers(dest="inbox_command", required=True)
     p = inbox.add_parser("drain", help="receive, open, store, then delete reports from the queue")
     p.add_argument("--queue-url", default=None, help="default: $REPORTAL_QUEUE_URL")
@@ -208,13 +264,28 @@ def add_commands(sub: Any) -> None:
     p.set_defaults(func=_inbox_drain)
     p = inbox.add_parser("list", help="list stored reports, oldest first")
     p.add_argument("--db", default=DEFAULT_DB)
-    p.add_argument("--json", action="store_true", help="a JSON array: envelope plaintexts plus duplicate_of")
+    p.add_argument("--json", action="store_true",
+                   help="a JSON array: envelope plaintexts plus duplicate_of, status and assessments")
     p.set_defaults(func=_inbox_list)
     p = inbox.add_parser("show", help="show one report in full (URLs as escaped text)")
     p.add_argument("id", help="report id, or a unique prefix of 4 or more characters")
     p.add_argument("--db", default=DEFAULT_DB)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_inbox_show)
+    from reportal.inbox.vocabulary import ACTIONS, OUTCOMES
+
+    p = inbox.add_parser("assess", help="record the assessment of one reported URL (audited as --as NAME)")
+    p.add_argument("id", help="report id, or a unique prefix of 4 or more characters")
+    p.add_argument("--url", type=int, required=True, metavar="N", help="the URL's number in the report, from 1")
+    p.add_argument("--outcome", required=True, choices=OUTCOMES)
+    p.add_argument("--hosting", default=None, metavar="CC",
+                   help="hosting country: ISO 3166-1 alpha-2 code in lowercase, or unknown")
+    p.add_argument("--action", default=None, choices=ACTIONS)
+    p.add_argument("--removed", default=None, metavar="DATE|DATETIME",
+                   help="removal confirmed: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)")
+    p.add_argument("--as", dest="analyst", required=True, metavar="NAME", help="the analyst (an enabled account)")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.set_defaults(func=_inbox_assess)
     p = inbox.add_parser("export", help="export every stored report")
     p.add_argument("--format", choices=("jsonl", "csv"), required=True)
     p.add_argument("--db", default=DEFAULT_DB)

@@ -108,7 +108,7 @@ def _finite(value: Any) -> Any:
 
 
 def format_line(report: dict[str, Any]) -> str:
-    """One line for `inbox list`: id, received_at, portal/lang, group, then every other field
+    """One line for `inbox list`: id, received_at, portal/lang, status, group, then every other field
     listed (`reportal.fields`, "list"): the normalized URLs, other values when given."""
     group = f"  duplicate of {report['duplicate_of']}" if report.get("duplicate_of") else ""
     values = []
@@ -117,32 +117,58 @@ def format_line(report: dict[str, Any]) -> str:
             values += [escape_text(u.get("normalized", "")) for u in report.get(f.envelope) or []]
         elif f.kind != "context" and report.get(f.envelope) is not None:
             values.append(escape_text(report[f.envelope]))
+    status = f"  {escape_text(report['status'])}" if report.get("status") else ""
     return (f"{escape_text(report['report_id'])}  {escape_text(report['received_at'])}  "
-            f"{escape_text(report['portal'])}/{escape_text(report['lang'])}{group}  {'  '.join(values)}")
+            f"{escape_text(report['portal'])}/{escape_text(report['lang'])}{status}{group}  {'  '.join(values)}")
 
 
 def format_report(report: dict[str, Any]) -> str:
     """Every field of one report analysts see (`reportal.fields`, "show") for `inbox show`,
     labelled, escaped, in form order: one value per line, each URL numbered (with what was typed
-    when it differs), free text over several lines last."""
+    when it differs, and its assessment), free text over several lines, then analysts' notes.
+    Status, assignment and duplicates follow `duplicate_of` when the report carries them."""
     lines = [f"{name:<13}{escape_text(report.get(name))}" for name in ("report_id", "received_at")]
     shown = report_fields.seen_in("show")
     for f in (f for f in shown if f.kind == "context"):
         lines.append(f"{f.envelope:<13}{escape_text(report.get(f.envelope))}")
     lines.append(f"{'duplicate_of':<13}{escape_text(report.get('duplicate_of'))}")
+    for name in ("status", "assigned_to"):
+        if name in report:
+            lines.append(f"{name:<13}{escape_text(report.get(name))}")
+    if report.get("duplicates"):
+        lines.append(f"{'duplicates':<13}{', '.join(escape_text(d) for d in report['duplicates'])}")
+    assessed = {a["url"]: a for a in report.get("assessments") or []}
     for f in shown:
         if f.kind == "url":
             for number, url in enumerate(report.get(f.envelope) or [], 1):
                 lines.append(f"url {number:<9}{escape_text(url.get('normalized'))}")
                 if url.get("typed") != url.get("normalized"):
                     lines.append(f"  as typed    {escape_text(url.get('typed'))}")
+                if number in assessed:
+                    lines.append(f"  assessed    {_assessment(assessed[number])}")
         elif f.kind not in ("context", "text"):
             lines.append(f"{f.envelope:<13}{escape_text(report.get(f.envelope))}")
     for f in (f for f in shown if f.kind == "text"):
         lines.append(f.envelope)
         text = report.get(f.envelope)
         lines += [f"  {escape_text(line)}" for line in (text.split("\n") if text else ["-"])]
+    for note in report.get("analyst_notes") or []:
+        lines.append(f"analyst note by {escape_text(note['analyst'])} at {escape_text(note['at'])}")
+        lines += [f"  {escape_text(line)}" for line in note["text"].split("\n")]
     return "\n".join(lines)
+
+
+def _assessment(a: dict[str, Any]) -> str:
+    """One URL's assessment on one line: outcome, where hosted, action, by whom and when, removal."""
+    parts = [a["outcome"]]
+    if a.get("hosting_country"):
+        parts.append(f"hosted in {a['hosting_country']}")
+    if a.get("action"):
+        parts.append(f"action {a['action']}")
+    parts.append(f"by {a['analyst']} at {a['assessed_at']}")
+    if a.get("removed_at"):
+        parts.append(f"removed {a['removed_at']}")
+    return escape_text(", ".join(parts))
 
 
 def write_jsonl(reports: Iterable[dict[str, Any]], out: IO[str]) -> int:

@@ -62,9 +62,9 @@ def test_list_text_shows_escaped_urls_and_groups(db, capsys) -> None:
     code, out, _ = _run(capsys, "inbox", "list", "--db", str(db))
     lines = out.splitlines()
     assert code == 0 and len(lines) == 3
-    assert lines[0] == ("aaaa0001  2025-03-01T09:00:00Z  bz/es  "
+    assert lines[0] == ("aaaa0001  2025-03-01T09:00:00Z  bz/es  new  "
                         "https://evil.example/\\x1b]8;;https://x\\x07\\u202egpj.exe")
-    assert lines[2].startswith("cccc0003  2025-03-01T11:00:00Z  bz/es  duplicate of bbbb0002  https://ok.example/")
+    assert lines[2].startswith("cccc0003  2025-03-01T11:00:00Z  bz/es  new  duplicate of bbbb0002  https://ok.example/")
 
 
 def test_list_of_a_missing_inbox_is_empty(tmp_path, capsys) -> None:
