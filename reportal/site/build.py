@@ -94,7 +94,7 @@ def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = 
     Every step appends its warnings (`ConfigProblem`, severity "warning") to one list; with
     `strict` any warning fails the build. Raises `ConfigError` (nothing written) or `OutputError`.
     """
-    fingerprint = _fingerprint(paths, only, strict) if write else ""
+    fingerprint = _fingerprint(paths, only, strict, PACKAGE) if write else ""
     if write and (previous := _unchanged(out, function_out, fingerprint)) is not None:
         return previous
     loaded = load_config(paths.sites, only)
@@ -151,21 +151,80 @@ def _state_path(out: Path) -> Path:
     return out.with_name(f".{out.name}.reportal-state.json")
 
 
-def _fingerprint(paths: Paths, only: list[str] | None, strict: bool) -> str:
-    import babel
-    import jinja2
-    import pydantic
-    import yaml
+# The package whose modules the build runs; a test points it at a copy.
+PACKAGE = Path(__file__).resolve().parents[1]
+# Distributions whose version is part of the fingerprint: every library `render_code` imports
+# (tests/site/test_incremental.py holds this list equal to those imports).
+RENDER_LIBRARIES = ("babel", "defusedxml", "idna", "jinja2", "markupsafe", "pydantic", "pydantic-core", "pyrage",
+                    "pyyaml")
 
+
+def render_code(package: Path = PACKAGE) -> list[Path]:
+    """The modules of `package` (the `reportal` package folder) a build can run: this module and
+    every `reportal.*` module it imports, at module level or inside a function, transitively,
+    found by reading their import statements (ast). Sorted. So an edit to any module that shapes
+    output (the page environment, the fields, the config schema, …) changes the fingerprint,
+    while the workbench or the inbox do not."""
+    import ast
+
+    def module_file(name: str) -> Path | None:
+        parts = name.split(".")[1:]
+        for candidate in (package.joinpath(*parts).with_suffix(".py") if parts else None,
+                          package.joinpath(*parts, "__init__.py")):
+            if candidate is not None and candidate.is_file():
+                return candidate
+        return None
+
+    start = package / "site" / "build.py"  # this module
+    seen: set[Path] = set()
+    todo = [start, package / "__init__.py"]
+    while todo:
+        path = todo.pop()
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        names: list[str] = []
+        for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        for name in names:
+            if name == "reportal" or name.startswith("reportal."):
+                parts = name.split(".")
+                for depth in range(1, len(parts) + 1):  # a package's __init__ runs on import too
+                    found = module_file(".".join(parts[:depth]))
+                    if found is not None:
+                        todo.append(found)
+    return sorted(seen)
+
+
+def _library_versions() -> list[tuple[str, str]]:
+    """(distribution, version) of every library the build renders with, the CLDR release of
+    Babel's locale data and the Python version: a different Jinja, MarkupSafe, Babel/CLDR,
+    PyYAML or pydantic may give different bytes from the same inputs."""
+    from importlib.metadata import version
+
+    from babel.core import get_cldr_version
+
+    return [("python", sys.version), ("cldr", get_cldr_version()), *((name, version(name)) for name in RENDER_LIBRARIES)]
+
+
+def _fingerprint(paths: Paths, only: list[str] | None, strict: bool, package: Path) -> str:
+    """A digest of everything that shapes a build's output: the code that renders
+    (`render_code`), the library, CLDR and Python versions, every file under sites/,
+    templates/ and translations/, and the arguments. Equal digests, equal outputs."""
     digest = hashlib.sha256(json.dumps([
-        _STATE_VERSION, sys.version, jinja2.__version__, babel.__version__, yaml.__version__,
-        pydantic.VERSION, sorted(only or []), strict,
+        _STATE_VERSION, _library_versions(), sorted(only or []), strict,
         [str(p.resolve()) for p in (paths.sites, paths.templates, paths.translations)],
     ]).encode())
-    trees = [("code", Path(__file__).parent, "*.py"), ("sites", paths.sites, "*"),
-             ("templates", paths.templates, "*"), ("translations", paths.translations, "*")]
-    for label, root, pattern in trees:
-        for path in sorted(p for p in root.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts):
+    for path in render_code(package):
+        data = path.read_bytes()
+        digest.update(f"\0code/{path.relative_to(package).as_posix()}\0{len(data)}\0".encode())
+        digest.update(data)
+    trees = [("sites", paths.sites), ("templates", paths.templates), ("translations", paths.translations)]
+    for label, root in trees:
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             data = path.read_bytes()
             digest.update(f"\0{label}/{path.relative_to(root).as_posix()}\0{len(data)}\0".encode())
             digest.update(data)

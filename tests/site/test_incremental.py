@@ -2,6 +2,7 @@
 changed (an input, an output, the arguments) gives exactly what a full build writes."""
 from __future__ import annotations
 
+import importlib
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from reportal.site.build import Paths, build
 from reportal.site.config import ConfigError
 from reportal.site.output import snapshot, write_output
 from tests.support import FIXTURE_SITES, ROOT
+
+# the module (reportal.site re-exports its `build` function under the same name)
+build_module = importlib.import_module("reportal.site.build")
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -99,3 +103,69 @@ def test_write_output_keeps_identical_files_and_drops_stale_ones(tmp_path: Path)
     assert _tree(out) == {"a/index.html": b"A2", "d/index.html": b"D", "keep.css": b"K"}
     assert not (out / "b").exists()
     assert snapshot(out)["keep.css"] == kept
+
+
+def _package_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "package" / "reportal"
+    shutil.copytree(build_module.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def test_editing_the_page_environment_module_causes_a_rebuild(inputs: Paths, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a finished build made with a copy of the package's code, and a counter of rendered pages
+    monkeypatch.setattr(build_module, "PACKAGE", _package_copy(tmp_path))
+    dist, function = tmp_path / "out" / "dist", tmp_path / "out" / "function"
+    first = build(inputs, dist, function)
+    rendered: list[str] = []
+    real_render = build_module.render_page
+    monkeypatch.setattr(build_module, "render_page", lambda env, template, context: (
+        rendered.append(template), real_render(env, template, context))[1])
+    build(inputs, dist, function)
+    assert rendered == []  # unchanged: nothing rendered again
+    # WHEN the module that builds the page environment changes (one byte)
+    pages_env = build_module.PACKAGE / "pages_env.py"
+    pages_env.write_text(pages_env.read_text(encoding="utf-8") + "#\n", encoding="utf-8")
+    again = build(inputs, dist, function)
+    # THEN the build renders every page again instead of trusting the last one
+    assert len(rendered) == again.pages == first.pages > 0
+
+
+@pytest.mark.parametrize("module", ["fields.py", "site/config.py", "site/render.py", "__init__.py"])
+def test_the_fingerprint_covers_every_module_that_shapes_output(inputs: Paths, tmp_path: Path, module: str) -> None:
+    # GIVEN a copy of the package WHEN one module the build imports changes THEN the fingerprint changes
+    package = _package_copy(tmp_path)
+    before = build_module._fingerprint(inputs, None, False, package)
+    (package / module).write_text((package / module).read_text(encoding="utf-8") + "#\n", encoding="utf-8")
+    assert build_module._fingerprint(inputs, None, False, package) != before
+
+
+def test_the_fingerprint_leaves_out_code_that_renders_nothing(inputs: Paths, tmp_path: Path) -> None:
+    # GIVEN a copy of the package WHEN the inbox, the preview or the CLI change THEN the build is still current
+    package = _package_copy(tmp_path)
+    before = build_module._fingerprint(inputs, None, False, package)
+    for module in ("inbox/drain.py", "preview.py", "cli.py", "site/scaffold.py"):
+        (package / module).write_text((package / module).read_text(encoding="utf-8") + "#\n", encoding="utf-8")
+    assert build_module._fingerprint(inputs, None, False, package) == before
+
+
+def test_the_fingerprint_names_the_version_of_every_library_the_rendering_code_imports() -> None:
+    import ast
+    from importlib.metadata import packages_distributions
+
+    from packaging.utils import canonicalize_name
+
+    distributions = packages_distributions()
+    imported: set[str] = set()
+    for path in build_module.render_code():
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    libraries = {canonicalize_name(d) for m in imported - {"reportal"} for d in distributions.get(m, [])}
+    assert "babel" in libraries and "jinja2" in libraries  # the scan sees the imports
+    # jinja2 renders with markupsafe, pydantic validates with pydantic-core: named though not imported
+    assert libraries <= set(build_module.RENDER_LIBRARIES)
+    versions = dict(build_module._library_versions())
+    assert versions["cldr"] and versions["python"] and set(build_module.RENDER_LIBRARIES) <= set(versions)
