@@ -17,15 +17,17 @@ def _error(message: str, code: int = 1) -> int:
     return code
 
 
-def _portal_info(root: Path) -> tuple[dict[str, str], str]:
-    """(portal code → default language, hotline name) from sites/, or ({}, "") if it cannot load."""
+def _portal_info(root: Path) -> tuple[dict[str, tuple[str, str | None]], str]:
+    """(portal code → (default language, the config's name for the country in it, if any),
+    hotline name) from sites/, or ({}, "") if it cannot load."""
     from reportal.site.config import ConfigError, load_config
 
     try:
         portals = load_config(root / "sites").portals
     except (ConfigError, OSError):
         return {}, ""
-    return {p.code: p.default_language for p in portals}, (portals[0].hotline.name if portals else "")
+    info = {p.code: (p.default_language, p.names.get(p.default_language)) for p in portals}
+    return info, (portals[0].hotline.name if portals else "")
 
 
 def _write(path: Path, text: str) -> None:
@@ -68,7 +70,7 @@ def _stats(args: argparse.Namespace) -> int:
         return 0
     from reportal.stats.report import render_html
 
-    languages, hotline = _portal_info(root)
+    portals_info, hotline = _portal_info(root)
     by_portal: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_portal.setdefault(row["portal"], []).append(row)
@@ -77,7 +79,8 @@ def _stats(args: argparse.Namespace) -> int:
     if len(by_portal) > 1 and args.out in (None, "-"):
         return _error("one HTML file per portal: give --out FOLDER (or one --portal)", 2)
     for code, portal_rows in by_portal.items():
-        html = render_html(portal_rows, portal=code, lang=languages.get(code, "en"), hotline=hotline or "",
+        lang, name = portals_info.get(code, ("en", None))
+        html = render_html(portal_rows, portal=code, lang=lang, hotline=hotline or "", country=name,
                            templates=root / "templates", translations_dir=root / "translations", exact=args.exact)
         if args.out in (None, "-"):
             sys.stdout.write(html)

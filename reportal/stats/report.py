@@ -140,8 +140,10 @@ def table_context(rows: list[dict[str, Any]], locale: str, gettext: Any) -> dict
 
 
 def render_html(rows: list[dict[str, Any]], *, portal: str, lang: str, hotline: str, templates: Path,
-                translations_dir: Path, exact: bool = False, now: datetime | None = None) -> str:
-    """One portal's published `rows` (one period) as a self-contained HTML document in `lang`."""
+                translations_dir: Path, exact: bool = False, now: datetime | None = None,
+                country: str | None = None) -> str:
+    """One portal's published `rows` (one period) as a self-contained HTML document in `lang`;
+    `country` is the portal's own name for its country (config `names`), else CLDR's."""
     meta = language(lang)
     locale = locale_id(meta.tag)
     translations = load_translations(translations_dir, meta.tag)
@@ -150,7 +152,7 @@ def render_html(rows: list[dict[str, Any]], *, portal: str, lang: str, hotline: 
     made = (now or datetime.now(timezone.utc)).date()
     return env.get_template("stats.html").render(
         lang=meta.tag, dir=meta.dir, hotline=hotline, exact=exact,
-        country=country_name(portal, meta.tag),
+        country=country or country_name(portal, meta.tag),
         start=_month_label(rows[0]["month"], locale) if rows else "",
         end=_month_label(rows[-1]["month"], locale) if rows else "",
         made=format_date(made, format="long", locale=locale),

@@ -171,3 +171,15 @@ def test_html_is_one_self_contained_file_in_the_portals_language(seeded: Path, t
     assert "default-src 'none'" in html
     for reference in ("src=", "<link", "@import", "http://", "https://"):
         assert reference not in html.replace("http://www.w3.org/", "")
+
+
+def test_html_for_several_portals_is_one_file_each(seeded: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "partners"
+    out.mkdir()
+    printed = stats(capsys, seeded, "--format", "html", "--since", "2026-01", "--until", "2026-02", "--out", str(out))
+    names = ["stats-bz-2026-01_2026-02.html", "stats-np-2026-01_2026-02.html"]
+    assert printed.split() == [str(out / name) for name in names]
+    assert '<html lang="en" dir="ltr">' in (out / names[0]).read_text(encoding="utf-8")
+    # AND without --out, several portals are refused rather than run together
+    assert main(["stats", "--db", str(seeded), "--format", "html", "--since", "2026-01", "--until", "2026-02"]) == 2
+    assert "one HTML file per portal" in capsys.readouterr().err
