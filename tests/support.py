@@ -26,6 +26,25 @@ CI_MAX_EXAMPLES = 1000
 DEV_MAX_EXAMPLES = 50
 
 
+# The form control each field kind is drawn as (templates/_field.html): (tag, type).
+_CONTROLS = {"context": ("input", "hidden"), "url": ("input", "text"), "address": ("input", "text"),
+             "line": ("input", "text"), "email": ("input", "email"), "text": ("textarea", None),
+             "honeypot": ("input", "text"), "choice": ("input", "radio")}
+
+
+def form_controls() -> list[tuple[str, str, str | None]]:
+    """(tag, name, type) of every named control of the report form, in order, as
+    reportal/fields.py declares the fields: one per input of a repeatable field, one radio
+    per choice."""
+    from reportal.fields import FIELDS
+
+    controls = []
+    for f in FIELDS:
+        tag, kind = _CONTROLS[f.kind]
+        controls += [(tag, f.name, kind)] * (len(f.choices) if f.kind == "choice" else f.inputs)
+    return controls
+
+
 def examples(thorough: int) -> int:
     """How many generated examples a property test runs: `thorough` under the `ci` Hypothesis
     profile (`make test`), a twentieth of it (at least 50) under the default `dev` profile."""

@@ -13,14 +13,9 @@ from reportal.site.build import Paths, build
 from reportal.site.catalogs import SOURCE_LANGUAGE, language, load_translations
 from reportal.site.config import load_config
 from reportal.site.pages import portal_languages
-from tests.support import ROOT
+from tests.support import ROOT, form_controls
 
 NS = {"h": "http://www.w3.org/1999/xhtml"}
-FORM_FIELDS = [("input", "portal", "hidden"), ("input", "lang", "hidden"), ("input", "url", "text"),
-               ("input", "url", "text"), ("input", "url", "text"), ("input", "kind", "radio"),
-               ("input", "kind", "radio"), ("input", "kind", "radio"), ("input", "kind", "radio"),
-               ("textarea", "notes", None), ("input", "referrer", "text"), ("input", "email", "email"),
-               ("input", "trap", "text")]
 
 
 @pytest.fixture(scope="module", params=["sites", "tests/fixtures/sites"])
@@ -72,7 +67,7 @@ def test_every_report_page_holds_the_form_with_directions_set(site: dict) -> Non
                 form = parse(site["dist"] / rel).find(".//h:form", NS)
                 assert (form.get("method"), form.get("action")) == ("post", "/submit"), rel
                 fields = [(e.tag.split("}")[1], e.get("name"), e.get("type")) for e in form.iter() if e.get("name")]
-                assert fields == FORM_FIELDS, rel
+                assert fields == form_controls(), rel
                 assert form.find(".//h:input[@name='portal']", NS).get("value") == portal.code
                 assert form.find(".//h:input[@name='lang']", NS).get("value") == lang
                 for name in ("url", "referrer", "email"):
