@@ -208,8 +208,3 @@ def _server_error(exc: Exception) -> tuple[str, int]:
     logging.getLogger("reportal.workbench").error("unexpected %s in %s %s at %s", type(exc).__name__,
                                                  request.method, request.endpoint, frames)
     return _error_page(500)
-
-
-def static_root() -> Path:
-    """The folder holding workbench.css and copy.js."""
-    return Path(__file__).with_name("static")
