@@ -20,12 +20,28 @@ import sqlite3
 from typing import Callable
 from urllib.parse import urlsplit
 
-__all__ = ["MIGRATIONS", "SchemaTooNew", "latest_version", "migrate", "search_text", "url_hosts",
+__all__ = ["MIGRATIONS", "SchemaTooNew", "SchemaTooOld", "check_current", "latest_version", "migrate", "search_text", "url_hosts",
            "version"]
 
 
 class SchemaTooNew(RuntimeError):
     """The file was written by a newer reportal (more steps than this one knows)."""
+
+
+class SchemaTooOld(RuntimeError):
+    """A file opened read-only lacks steps (read-only cannot migrate it)."""
+
+
+def check_current(db: sqlite3.Connection) -> None:
+    """Raise `SchemaTooOld`/`SchemaTooNew` unless `db` is at `latest_version()` (for
+    read-only connections, which cannot migrate)."""
+    found = version(db)
+    if found > len(MIGRATIONS):
+        raise SchemaTooNew(f"the inbox database is at schema version {found}; this reportal knows "
+                           f"{len(MIGRATIONS)}: upgrade reportal")
+    if found < len(MIGRATIONS):
+        raise SchemaTooOld(f"the inbox database is at schema version {found} of {len(MIGRATIONS)}; open it "
+                           "read-write once to upgrade it (e.g. reportal inbox list)")
 
 
 def _run(db: sqlite3.Connection, script: str) -> None:

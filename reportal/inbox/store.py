@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator
 from reportal import audit
 from reportal.inbox import casework
 from reportal.inbox.casework import QueueFilter, QueuePage
-from reportal.inbox.schema import migrate, search_text, url_hosts
+from reportal.inbox.schema import check_current, migrate, search_text, url_hosts
 
 __all__ = ["DEFAULT_DUPLICATE_WINDOW", "REPORT_FIELDS", "Added", "AmbiguousId", "QueueFilter", "QueuePage", "Store",
            "url_key"]
@@ -73,8 +73,10 @@ class Store:
     """Reports opened from envelopes, in the SQLite file `path`.
 
     `duplicate_window`: how far apart (either way) two reports with the same URL set may
-    have been received and still be grouped. `readonly` opens an existing file for the
-    analysts' views (raises `sqlite3.OperationalError` if it does not exist).
+    have been received and still be grouped. The file is created if needed and migrated to
+    the latest schema (reportal.inbox.schema). `readonly` opens an existing, current file
+    without writing (raises `sqlite3.OperationalError` if it does not exist, `SchemaTooOld`
+    if it lacks migration steps, `SchemaTooNew` if it has more).
     """
 
     def __init__(self, path: Path, duplicate_window: timedelta = DEFAULT_DUPLICATE_WINDOW,
@@ -83,6 +85,11 @@ class Store:
         if readonly:
             self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
                                       isolation_level=None, timeout=30)
+            try:
+                check_current(self.db)
+            except BaseException:
+                self.db.close()
+                raise
             return
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite's -wal/-shm copy this mode

@@ -122,3 +122,14 @@ def test_a_file_from_a_newer_release_is_refused(tmp_path) -> None:
     con.close()
     with pytest.raises(schema.SchemaTooNew, match="upgrade reportal"):
         Store(path)
+
+
+def test_a_read_only_store_refuses_a_file_it_cannot_migrate(tmp_path) -> None:
+    # GIVEN a file of the shipped release WHEN it is opened read-only THEN a clear refusal
+    path = _shipped_file(tmp_path / "inbox.sqlite")
+    with pytest.raises(schema.SchemaTooOld, match="open it read-write once to upgrade it"):
+        Store(path, readonly=True)
+    # AND once migrated it opens read-only and reads every report
+    Store(path).close()
+    with Store(path, readonly=True) as view:
+        assert view.count() == 4 and {r["status"] for r in view.list()} == {"new"}

@@ -101,3 +101,32 @@ def test_audit_commands_on_a_missing_database_fail_clearly(db, capsys, monkeypat
     code, _, err = _run(capsys, monkeypatch, "audit", "verify", "--db", str(db))
     assert code == 1 and err == f"error: no inbox database at {db}\n"
     assert not db.exists()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_the_password_is_asked_twice_and_a_qr_code_is_drawn(db, capsys, monkeypatch) -> None:
+    # GIVEN a terminal on stdin and stdout, and a user typing the same password twice
+    typed = iter([PASSWORD, PASSWORD])
+    monkeypatch.setattr("getpass.getpass", lambda prompt: next(typed))
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    out = _Terminal()
+    monkeypatch.setattr("sys.stdout", out)
+    # WHEN an analyst is added
+    assert main(["analysts", "add", "ana", "--role", "analyst", "--db", str(db)]) == 0
+    # THEN the URI is printed, then a QR code drawn with block characters
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("otpauth://totp/reportal:ana?secret=")
+    assert len(lines) > 20 and set("".join(lines[1:])) <= set("█▀▄ ")
+
+
+def test_on_a_terminal_two_different_passwords_change_nothing(db, capsys, monkeypatch) -> None:
+    typed = iter([PASSWORD, PASSWORD + "x"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt: next(typed))
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    assert main(["analysts", "add", "ana", "--role", "analyst", "--db", str(db)]) == 1
+    assert capsys.readouterr().err == "error: the two passwords differ; nothing was changed\n"
+    assert not db.exists()
