@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Literal
@@ -66,10 +67,13 @@ class Mail:
     body: str
     lang: str
 
-    def message(self, sender: str, recipient: str) -> EmailMessage:
-        """The mail as an RFC 5322 message (UTF-8 text/plain, Content-Language set)."""
+    def message(self, sender: str, recipient: str, sender_name: str | None = None) -> EmailMessage:
+        """The mail as an RFC 5322 message (UTF-8 text/plain, Content-Language set), from
+        `sender` shown as `sender_name` (the hotline's name). Raises `ValueError` for an
+        address that cannot be a header (a line break, …)."""
         msg = EmailMessage()
-        msg["From"], msg["To"], msg["Subject"] = sender, recipient, self.subject
+        msg["From"] = Address(display_name=sender_name or "", addr_spec=sender)
+        msg["To"], msg["Subject"] = recipient, self.subject
         msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to it
         msg.set_content(self.body, subtype="plain", charset="utf-8",
                         cte="7bit" if self.body.isascii() else "quoted-printable")

@@ -161,7 +161,7 @@ def notify(db: sqlite3.Connection, settings: SmtpSettings, *, key: bytes, portal
                            portal=portals.get(mail.portal), translations_dir=translations_dir, outcome=outcome)
             try:
                 Address(addr_spec=mail.email.strip())
-                message = text.message(settings.sender, mail.email.strip())
+                message = text.message(settings.sender, mail.email.strip(), hotline)
             except (ValueError, IndexError, TypeError):  # a line break, no @, … (never quoted: it is typed)
                 settle(db, mail.id, "dropped", now=clock(), reason="address-invalid")
                 result.dropped.append(label + " (the address cannot be written to)")

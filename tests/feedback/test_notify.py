@@ -109,6 +109,7 @@ def test_spanish_report_gets_a_spanish_acknowledgement_then_its_outcome(tmp_path
     assert mailbox.envelopes == [("hotline@example.org", ["Ana.Reporter@example.org"])]
     assert ack["Subject"] == es(SUBJECTS["ack"], name="Internet Watch Foundation", reference=reference)
     assert ack["Content-Language"] == "es" and ack["Auto-Submitted"] == "auto-generated"
+    assert ack["From"] == "Internet Watch Foundation <hotline@example.org>"
     text = body(ack)
     assert es(RECEIVED, date="3 de noviembre de 2026", reference=reference) in text
     assert es(NEVER_SENT) in text
