@@ -37,13 +37,20 @@ run: $(STAMP)
 build: $(STAMP)
 	$(VENV)/bin/reportal build
 
-## system-deps: Debian packages the tests need (age CLI; systemd-analyze for infra/systemd; Chromium, Java and npm for tests/browser)
-SYSTEM_DEPS := age:age systemd-analyze:systemd chromium:chromium java:default-jre-headless npm:npm
+## system-deps: Debian packages the tests need (age CLI; systemd-analyze for infra/systemd; Chromium, Java and npm for tests/browser;
+## Noto fonts so Arabic, Urdu, Hebrew, Devanagari, Bengali and Thai pages show their script, not boxes). Each entry is
+## `command:package` or `/file:package`; only what is missing is installed, without recommended packages.
+## (No portal uses Chinese yet; one that does needs fonts-noto-cjk here.)
+NOTO := /usr/share/fonts/truetype/noto
+SYSTEM_DEPS := age:age systemd-analyze:systemd chromium:chromium java:default-jre-headless npm:npm \
+	$(NOTO)/NotoNastaliqUrdu-Regular.ttf:fonts-noto-core $(NOTO)/NotoSansDevanagari-Regular.ttf:fonts-noto-core
 system-deps:
-	@missing=""; for dep in $(SYSTEM_DEPS); do command -v $${dep%%:*} >/dev/null 2>&1 || missing="$$missing $${dep#*:}"; done; \
+	@missing=""; for dep in $(SYSTEM_DEPS); do what=$${dep%%:*}; pkg=$${dep#*:}; \
+	  case $$what in /*) [ -e $$what ];; *) command -v $$what >/dev/null 2>&1;; esac || \
+	  case " $$missing " in *" $$pkg "*) ;; *) missing="$$missing $$pkg";; esac; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	  else echo "please install:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
+	  else echo "please install:$$missing (sudo apt-get install --no-install-recommends$$missing)"; exit 1; fi; fi
 
 ## browser-tools: axe-core and the Nu HTML checker (vnu.jar), pinned in tests/browser/package-lock.json
 ## (--ignore-scripts: vnu-jar's postinstall would download a Java; Debian's is used instead)
@@ -52,11 +59,8 @@ $(BROWSER_TOOLS): tests/browser/package.json tests/browser/package-lock.json | s
 	cd tests/browser && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
-## screenshots: docs/portals/<cc>.png, each portal's report page at a phone's width (needs Noto fonts)
+## screenshots: docs/portals/<cc>.png, each portal's report page at a phone's width (Noto fonts: system-deps)
 screenshots: $(STAMP) system-deps
-	@[ -d /usr/share/fonts/truetype/noto ] || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core; \
-	  else echo "please install fonts-noto-core"; exit 1; fi; }
 	$(VENV)/bin/reportal screenshots --out docs/portals
 
 ## workbench-screenshots: docs/workbench/<screen>.png, taken during the workbench's browser walk
