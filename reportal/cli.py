@@ -30,6 +30,17 @@ def _build_or_check(args: argparse.Namespace, *, write: bool) -> Any:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    from reportal.site.state import Paths, recorded
+
+    # Nothing changed since the last build: answer from its record, before importing the build.
+    paths = Paths.under(Path(args.root), Path(args.sites) if args.sites else None)
+    previous = recorded(paths, Path(args.out), Path(args.function_out), args.site or None, strict=args.strict)
+    if previous is not None:
+        for line in previous.warning_lines:
+            print(line, file=sys.stderr)
+        print(f"built {len(previous.portals)} portal(s), {previous.pages} pages into {args.out}/ "
+              f"(0 written, {previous.site_files} unchanged, 0 removed)")
+        return 0
     result = _build_or_check(args, write=True)
     if result is None:
         return 1
@@ -96,7 +107,22 @@ def _cmd_screenshots(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
+# The portal commands: their parser is made without importing the hotline side (inbox,
+# workbench, deploy, stats), so `reportal build` with nothing to do starts and ends fast.
+SITE_COMMANDS = ("build", "check", "new-portal", "serve", "screenshots")
+
+
+def _command(argv: list[str]) -> str | None:
+    """The subcommand named in `argv` (after the global `--root DIR`), or None."""
+    rest = list(argv)
+    while rest and rest[0].startswith("-"):
+        if rest.pop(0) == "--root" and rest:
+            rest.pop(0)
+    return rest[0] if rest else None
+
+
+def _parser(*, everything: bool = True) -> argparse.ArgumentParser:
+    """The command line; `everything=False` leaves out all but `SITE_COMMANDS`."""
     parser = argparse.ArgumentParser(prog="reportal", description=__doc__)
     parser.add_argument("--root", default=".", help="repository root holding sites/, templates/, translations/")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -130,6 +156,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="docs/portals", help="folder for <cc>.png and README.md")
     p.add_argument("--site", action="append", metavar="CC", help="only this portal (repeatable)")
     p.set_defaults(func=_cmd_screenshots)
+    if not everything:
+        return parser
 
     from reportal import deploy_options, keys
     from reportal.inbox import commands as inbox_commands
@@ -150,7 +178,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the `reportal` command line; returns the process exit code."""
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser(everything=_command(argv) not in SITE_COMMANDS).parse_args(argv)
     return int(args.func(args) or 0)
 
 

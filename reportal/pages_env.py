@@ -14,6 +14,7 @@ from __future__ import annotations
 from gettext import NullTranslations
 
 from pathlib import Path
+from typing import Any
 
 from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -21,6 +22,26 @@ from markupsafe import Markup, escape
 from reportal import fields
 
 __all__ = ["install_translations", "page_environment"]
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _PageEnvironment(Environment):
+    """Jinja2's environment, with `a.b` on a plain dict looked up without an exception.
+
+    Jinja tries `getattr(a, "b")` first and, when that raises, `a["b"]`; page contexts are
+    JSON-like dicts, so nearly every `a.b` in a template raised and caught an AttributeError.
+    For a plain dict whose key `b` is not a dict attribute (`items`, `values`, …, which Jinja
+    would return first) the answer is `a["b"]` either way; anything else goes to Jinja."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
 
 
 def page_environment(templates: Path, translations: NullTranslations,
@@ -32,7 +53,7 @@ def page_environment(templates: Path, translations: NullTranslations,
     `{% trans %}` blocks are trimmed as `pybabel extract` reads them (babel.cfg). Templates
     are read once (`auto_reload=False`); environments sharing one `bytecode_cache` compile
     each template once."""
-    env = Environment(
+    env = _PageEnvironment(
         loader=FileSystemLoader(str(templates)),
         autoescape=True,
         undefined=StrictUndefined,
@@ -51,20 +72,38 @@ def page_environment(templates: Path, translations: NullTranslations,
 
 def install_translations(env: Environment, translations: NullTranslations) -> None:
     """Install `translations` into `env` (newstyle gettext) so every translated string is
-    HTML-escaped text: `_()`, `ngettext()`, `pgettext()` and `{% trans %}` all return `Markup`
-    of the escaped msgstr. Use this for every environment that renders portal pages."""
+    HTML-escaped text: `_()`, `gettext()`, `ngettext()`, `pgettext()`, `npgettext()` and
+    `{% trans %}` all return `Markup` of the escaped msgstr, `%(name)s` values escaped. Use
+    this for every environment that renders portal pages.
 
-    def gettext(message: str) -> Markup:
-        return escape(translations.gettext(message))
+    The callables do what `env.install_gettext_callables(..., newstyle=True)` makes of them
+    (msgstr escaped, then always `%`-formatted with the keyword values, so `%%` is `%`;
+    `ngettext` and `npgettext` also offer `num`, `pgettext` and `npgettext` `context`), but as
+    plain functions: no context lookups per call, and each language's escaped msgstr is kept
+    in a table, a call without values returning the finished `Markup` from it. A page makes
+    about 20 such calls; see docs/performance.md."""
+    finished: dict[str, Markup] = {}  # msgid → escaped msgstr formatted without values
 
-    def ngettext(singular: str, plural: str, n: int) -> Markup:
-        return escape(translations.ngettext(singular, plural, n))
+    def gettext(__message: str, **variables: object) -> Markup:
+        if not variables:
+            done = finished.get(__message)
+            if done is None:
+                done = finished[__message] = escape(translations.gettext(__message)) % variables
+            return done
+        return escape(translations.gettext(__message)) % variables
 
-    def pgettext(context: str, message: str) -> Markup:
-        return escape(translations.pgettext(context, message))
+    def ngettext(__singular: str, __plural: str, __num: int, **variables: object) -> Markup:
+        variables.setdefault("num", __num)
+        return escape(translations.ngettext(__singular, __plural, __num)) % variables
 
-    def npgettext(context: str, singular: str, plural: str, n: int) -> Markup:
-        return escape(translations.npgettext(context, singular, plural, n))
+    def pgettext(__context: str, __message: str, **variables: object) -> Markup:
+        variables.setdefault("context", __context)
+        return escape(translations.pgettext(__context, __message)) % variables
 
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext)
+    def npgettext(__context: str, __singular: str, __plural: str, __num: int, **variables: object) -> Markup:
+        variables.setdefault("context", __context)
+        variables.setdefault("num", __num)
+        return escape(translations.npgettext(__context, __singular, __plural, __num)) % variables
+
+    env.newstyle_gettext = True  # type: ignore[attr-defined]  # how `{% trans %}` compiles: values as keywords
+    env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext)

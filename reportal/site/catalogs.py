@@ -151,8 +151,9 @@ def read_catalog(po_path: Path) -> Catalog:
 def compile_catalog(po_path: Path) -> bytes:
     """Compile one `.po` file to `.mo` bytes (fuzzy entries left out, as msgfmt does).
 
-    A build needs each catalog twice (the pages' translations and the function's `.mo`);
-    the bytes are kept for as long as the file's size and modification time are unchanged."""
+    A build needs each catalog three times (its checks, the pages' translations and the
+    function's `.mo`); it is parsed once and the bytes are kept for as long as the file's
+    size and modification time are unchanged."""
     stat = po_path.stat()
     return _compiled(str(po_path), stat.st_mtime_ns, stat.st_size)
 
@@ -160,8 +161,19 @@ def compile_catalog(po_path: Path) -> bytes:
 @lru_cache(maxsize=128)
 def _compiled(path: str, mtime_ns: int, size: int) -> bytes:
     buf = io.BytesIO()
-    write_mo(buf, read_catalog(Path(path)), use_fuzzy=False)
+    write_mo(buf, _parsed(path, mtime_ns, size), use_fuzzy=False)
     return buf.getvalue()
+
+
+@lru_cache(maxsize=128)
+def _parsed(path: str, mtime_ns: int, size: int) -> Catalog:
+    """`read_catalog` kept while the file is unchanged: for reading only (checks, compiling)."""
+    return read_catalog(Path(path))
+
+
+def _read_unchanged(po_path: Path) -> Catalog:
+    stat = po_path.stat()
+    return _parsed(str(po_path), stat.st_mtime_ns, stat.st_size)
 
 
 def load_translations(translations_dir: Path, tag: str) -> NullTranslations:
@@ -178,7 +190,7 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 def _check_one(po: Path, tag: str, template: Catalog, unaccepted: list[str]) -> list[ConfigProblem]:
     where = str(po)
-    catalog = read_catalog(po)
+    catalog = _read_unchanged(po)
     problems = []
     if unaccepted and catalog.extra_headers.get(REVIEW_HEADER, "no").strip().lower() in ("", "no"):
         problems.append(ConfigProblem(where, 1, tag, f"not reviewed by a native speaker ({REVIEW_HEADER}: "
@@ -223,7 +235,7 @@ def forbidden_terms(translations_dir: Path) -> dict[str, list[tuple[re.Pattern[s
     path = translations_dir / TERMS_FILE
     if not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: must map a locale to a list of {{term, instead}}")
     out: dict[str, list[tuple[re.Pattern[str], str]]] = {}
@@ -241,10 +253,13 @@ def _terms_for(terms: dict[str, list[tuple[re.Pattern[str], str]]], locale: str)
     return [t for end in range(len(parts), 0, -1) for t in terms.get("_".join(parts[:end]), [])]
 
 
-def term_problems(translations_dir: Path, po: Path, catalog: Catalog) -> list[ConfigProblem]:
+def term_problems(translations_dir: Path, po: Path, catalog: Catalog,
+                  terms: dict[str, list[tuple[re.Pattern[str], str]]] | None = None) -> list[ConfigProblem]:
     """An error for each translation in `catalog` (at `po`) holding a term `terms.yaml` forbids
-    for its locale; for the template (`messages.pot`), each msgid holding an `en` term."""
-    terms = forbidden_terms(translations_dir)
+    for its locale; for the template (`messages.pot`), each msgid holding an `en` term.
+    `terms`: `forbidden_terms(translations_dir)`, read here when not given."""
+    if terms is None:
+        terms = forbidden_terms(translations_dir)
     is_template = po.suffix == ".pot"
     locale = "en" if is_template else po.parent.parent.name
     wanted = _terms_for(terms, locale)
@@ -279,9 +294,10 @@ def check_catalogs(translations_dir: Path, usage: dict[str, list[str]],
     """
     with (translations_dir / "messages.pot").open("rb") as fh:
         template = read_po(fh)
-    problems: list[ConfigProblem] = term_problems(translations_dir, translations_dir / "messages.pot", template)
+    terms = forbidden_terms(translations_dir)
+    problems: list[ConfigProblem] = term_problems(translations_dir, translations_dir / "messages.pot", template, terms)
     for po in sorted(translations_dir.glob("*/LC_MESSAGES/messages.po")):  # every catalog, used or not
-        problems.extend(term_problems(translations_dir, po, read_catalog(po)))
+        problems.extend(term_problems(translations_dir, po, _read_unchanged(po), terms))
     checked: set[Path] = set()
     for tag in sorted(usage):
         po = catalog_path(translations_dir, tag)

@@ -32,19 +32,19 @@ def add_file(files: dict[str, bytes], path: str, data: bytes) -> None:
     files[path] = data
 
 
-def _walk(out: Path) -> tuple[dict[str, os.stat_result], dict[str, Path]]:
+def _walk(out: Path) -> tuple[dict[str, os.stat_result], dict[str, str]]:
     """One walk of `out`: files (relative POSIX path → `lstat` result) and every directory
-    (relative POSIX path ending in "/", "" for `out` itself → path)."""
+    (relative POSIX path ending in "/", "" for `out` itself → its path as a string)."""
     files: dict[str, os.stat_result] = {}
-    dirs: dict[str, Path] = {}
-    pending = [(out, "")]
+    dirs: dict[str, str] = {}
+    pending = [(str(out), "")]
     while pending:
         directory, prefix = pending.pop()
         dirs[prefix] = directory
         with os.scandir(directory) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
-                    pending.append((Path(entry.path), f"{prefix}{entry.name}/"))
+                    pending.append((entry.path, f"{prefix}{entry.name}/"))
                 else:
                     files[prefix + entry.name] = entry.stat(follow_symlinks=False)
     return files, dirs
@@ -68,30 +68,36 @@ def write_output(out: Path, files: dict[str, bytes], prune: bool = True) -> Writ
     rename), leave identical ones untouched, drop stale ones and empty directories.
 
     The tree is walked once; a file is read back only if one of the same size exists, so a
-    fresh output directory costs one write per file."""
+    fresh output directory costs one write per file (paths handled as strings: no `Path`
+    object per file)."""
     stats = WriteStats()
     out.mkdir(parents=True, exist_ok=True)
     stats_of, dirs = _walk(out)
     existing = {rel: st.st_size for rel, st in stats_of.items()}
-    made = set(dirs.values())
+    made = set(dirs)  # relative directories that exist, "" for `out`
+    root = str(out)
     for rel in sorted(files):
-        target = out / rel
+        target = os.path.join(root, rel)
         data = files[rel]
-        if existing.get(rel) == len(data) and target.read_bytes() == data:
-            stats.unchanged += 1
-            continue
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(target)
+        if existing.get(rel) == len(data):
+            with open(target, "rb") as fh:
+                if fh.read() == data:
+                    stats.unchanged += 1
+                    continue
+        parent = rel.rpartition("/")[0]
+        if parent and parent + "/" not in made:
+            os.makedirs(os.path.join(root, parent), exist_ok=True)
+            made.add(parent + "/")
+        tmp = target + ".tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
         stats.written += 1
     if prune:
         for rel in sorted(set(existing) - set(files)):
-            (out / rel).unlink()
+            os.unlink(os.path.join(root, rel))
             stats.removed += 1
         for rel in sorted(dirs, key=lambda d: d.count("/"), reverse=True):
-            if rel and not any(dirs[rel].iterdir()):
-                dirs[rel].rmdir()
+            if rel and not os.listdir(dirs[rel]):
+                os.rmdir(dirs[rel])
     return stats
