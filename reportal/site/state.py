@@ -100,13 +100,15 @@ def render_code(package: Path = PACKAGE) -> list[Path]:
     fingerprint, while the workbench or the inbox do not. Read as text (a regular expression,
     not `ast`), so an unchanged rebuild stays fast."""
 
+    files: dict[str, Path | None] = {}
+
     def module_file(name: str) -> Path | None:
-        parts = name.split(".")[1:]
-        for candidate in (package.joinpath(*parts).with_suffix(".py") if parts else None,
-                          package.joinpath(*parts, "__init__.py")):
-            if candidate is not None and candidate.is_file():
-                return candidate
-        return None
+        if name not in files:
+            base = os.path.join(str(package), *name.split(".")[1:])
+            files[name] = next((Path(candidate) for candidate in (base + ".py", os.path.join(base, "__init__.py"))
+                                if "." in name or candidate.endswith("__init__.py")
+                                if os.path.isfile(candidate)), None)
+        return files[name]
 
     seen: set[Path] = set()
     todo = [package / "site" / "build.py", package / "__init__.py"]

@@ -116,11 +116,13 @@ def test_editing_the_page_environment_module_causes_a_rebuild(inputs: Paths, tmp
     # GIVEN a finished build made with a copy of the package's code, and a counter of rendered pages
     monkeypatch.setattr(build_module, "PACKAGE", _package_copy(tmp_path))
     dist, function = tmp_path / "out" / "dist", tmp_path / "out" / "function"
-    first = build(inputs, dist, function)
     rendered: list[str] = []
     real_render = build_module.render_page
     monkeypatch.setattr(build_module, "render_page", lambda env, template, context: (
         rendered.append(template), real_render(env, template, context))[1])
+    first = build(inputs, dist, function)
+    full = len(rendered)  # renders of a full build (a page planned twice is rendered once)
+    rendered.clear()
     build(inputs, dist, function)
     assert rendered == []  # unchanged: nothing rendered again
     # WHEN the module that builds the page environment changes (one byte)
@@ -128,7 +130,7 @@ def test_editing_the_page_environment_module_causes_a_rebuild(inputs: Paths, tmp
     pages_env.write_text(pages_env.read_text(encoding="utf-8") + "#\n", encoding="utf-8")
     again = build(inputs, dist, function)
     # THEN the build renders every page again instead of trusting the last one
-    assert len(rendered) == again.pages == first.pages > 0
+    assert len(rendered) == full > 0 and again.pages == first.pages
 
 
 @pytest.mark.parametrize("module", ["fields.py", "site/config.py", "site/render.py", "__init__.py"])
