@@ -16,6 +16,9 @@ The steps raise; every error is mapped to an HTTP answer here and only here, by 
         └── EnvelopeTooLarge                → 400 page ``body-too-large`` (retrying cannot help)
     an event the resolver cannot read       → 400 text (in `handler`, outside the resolver)
     an error page that cannot be rendered   → the same status, one line of text
+    a page over `MAX_PAGE_BYTES`            → the page without what was typed, ``body-too-large``
+                                              (only a hostile body: pages grow linearly, and
+                                              Lambda answers 502 past 6 MB)
 
 One rule decides JSON or HTML (`_wants_json`): a request sent as ``application/json`` gets
 ``{"errors": [{field, code}]}``, any other an HTML page. Never a 500: Lambda would log a
@@ -39,6 +42,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver
 from aws_lambda_powertools.event_handler import Response as ResolverResponse
 
+from reportal import fields as report_fields
 from reportal.envelope import EnvelopeError, EnvelopeTooLarge, parse_recipients, seal
 from reportal.headers import SECURITY_HEADERS
 from reportal.submit.form import (FieldError, Forbidden, InvalidReport, OriginRefused, QueueUnavailable,
@@ -54,6 +58,10 @@ _HTML = "text/html; charset=utf-8"
 _TEXT = "text/plain; charset=utf-8"
 _NO_STORE = {"Cache-Control": "no-store", **SECURITY_HEADERS}
 _NOT_RECEIVED = "Your report was not received. Please go back and try again."
+# Lambda refuses a response payload over 6 MB (6,291,456 bytes; the reporter would get a 502):
+# a page is kept well below, with room for the status line and headers.
+MAX_PAGE_BYTES = 5_000_000
+_CONTEXT = frozenset(f.name for f in report_fields.FIELDS if f.kind == "context")
 
 
 def _silence_powertools_debug() -> None:
@@ -83,6 +91,14 @@ def _raw_body(event: Mapping[str, Any]) -> bytes:
 def _headers(event: Mapping[str, Any]) -> dict[str, str]:
     raw = event.get("headers") or {}
     return {str(k).lower(): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def _payload_bytes(html: str) -> int:
+    """An upper bound of what `html` adds to the Lambda response payload, a JSON document in
+    which every non-ASCII code point may be written as ``\\uXXXX`` (12 bytes above U+FFFF)."""
+    if len(html) * 12 <= MAX_PAGE_BYTES:  # no need to count
+        return len(html)
+    return len(json.dumps(html))
 
 
 def _wants_json(headers: Mapping[str, str]) -> bool:
@@ -144,8 +160,14 @@ def make_handler(settings: Settings, sqs: Any, logger: Logger | None = None) -> 
         if _wants_json(_headers(app.current_event.raw_event)):
             return _reply(code, "application/json", {"errors": [{"field": e.field, "code": e.code} for e in errors]})
         typed = fields or app.context.get("fields") or {}
+        shown = [] if status == "unavailable" else errors
         try:
-            html = render_form_page(site, settings.data_dir, typed, [] if status == "unavailable" else errors, status)
+            html = render_form_page(site, settings.data_dir, typed, shown, status)
+            if _payload_bytes(html) > MAX_PAGE_BYTES:  # only a hostile body: its text cannot be given back
+                logger.info("page without what was typed", extra={"codes": ["body-too-large"]})
+                context = {f: v for f, v in typed.items() if f in _CONTEXT}
+                html = render_form_page(site, settings.data_dir, context, [FieldError("body", "body-too-large")],
+                                        "invalid" if code < 500 else status)
         except Exception as exc:  # a broken template must not turn a 4xx/503 into a 500
             logger.error("page not rendered", extra={"error": type(exc).__name__})
             return _reply(code, _TEXT, _NOT_RECEIVED if code >= 500 else "Bad request")

@@ -28,7 +28,7 @@ from reportal.fields import Field
 from reportal.submit.urls import UrlError, active_scheme, normalize_url, strip_space
 
 __all__ = [
-    "MAX_BODY_BYTES", "MAX_PARSE_BYTES", "FieldError", "Forbidden", "InvalidReport", "OriginRefused",
+    "MAX_BODY_BYTES", "MAX_PAIRS", "MAX_PARSE_BYTES", "FieldError", "Forbidden", "InvalidReport", "OriginRefused",
     "QueueUnavailable", "Report", "ReportError", "is_honeypot", "parse_form", "validate_report",
 ]
 
@@ -37,6 +37,9 @@ MAX_BODY_BYTES = 64 * 1024
 # non-ASCII character 9 bytes percent-encoded: about 860 KB): bodies up to this size are still
 # parsed so the 400 page gives back what was typed.
 MAX_PARSE_BYTES = 16 * MAX_BODY_BYTES
+# The report form sends about a dozen name=value pairs (three url inputs, the 400 page at most
+# eleven); a body of more is not from it.
+MAX_PAIRS = 1000
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MEDIA_TYPES = ("", "application/x-www-form-urlencoded", "application/json")
 # Read unchanged by every charset a form may declare; not by the escape
@@ -156,9 +159,27 @@ def _names() -> list[str]:
     return [f.name for f in report_fields.FIELDS]
 
 
+class _Repeated(list):
+    """The values of a JSON key given more than once in one object, in order."""
+
+
+def _keep_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`json.loads` object hook: a key given twice keeps every value (`_Repeated`), where the
+    standard parser would silently keep the last."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key not in data:
+            data[key] = value
+        elif isinstance(data[key], _Repeated):
+            data[key].append(value)
+        else:
+            data[key] = _Repeated([data[key], value])
+    return data
+
+
 def _parse_json(body: bytes) -> dict[str, list[str]]:
     try:
-        data = json.loads(body.decode("utf-8-sig", "replace"))
+        data = json.loads(body.decode("utf-8-sig", "replace"), object_pairs_hook=_keep_repeats)
     except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested deeper than the stack
         raise InvalidReport([FieldError("body", "body-invalid")]) from None
     if not isinstance(data, dict):
@@ -169,7 +190,8 @@ def _parse_json(body: bytes) -> dict[str, list[str]]:
         value = data.get(key)
         if value is None:
             continue
-        values = value if isinstance(value, list) else [value]
+        given = value if isinstance(value, _Repeated) else [value]
+        values = [v for item in given for v in (item if isinstance(item, list) else [item])]
         if not all(isinstance(v, str) for v in values):
             errors.append(FieldError(key, "field-type"))
             continue
@@ -180,6 +202,11 @@ def _parse_json(body: bytes) -> dict[str, list[str]]:
 
 
 def _parse_urlencoded(body: bytes, charset: str) -> dict[str, list[str]]:
+    """Raises `InvalidReport` ``body-invalid`` (with the hidden fields) for more than
+    `MAX_PAIRS` name=value pairs: no form of ours sends that many, and parsing them all is
+    the one cost that would grow with a hostile body (210,000 empty ``url=`` in 1 MiB)."""
+    if body.count(b"&") >= MAX_PAIRS:  # parse_qs's own max_num_fields counts the same way
+        raise InvalidReport([FieldError("body", "body-invalid")], _hidden_fields(body))
     try:
         parsed = parse_qs(body.decode(charset, "replace"), keep_blank_values=True, encoding=charset,
                           errors="replace")
@@ -208,7 +235,8 @@ def parse_form(body: bytes, content_type: str) -> dict[str, list[str]]:
     ``body`` and code ``body-too-large`` (over `MAX_BODY_BYTES` bytes, DESIGN.md; the fields
     are still parsed, up to `MAX_PARSE_BYTES`, so the answer can give them back),
     ``body-type`` (neither form nor JSON) or ``body-invalid`` (JSON that is not an object);
-    ``field-type`` for a JSON value that is neither a string nor a list of strings. When
+    ``field-type`` for a JSON value that is neither a string nor a list of strings. A JSON key
+    given twice keeps both values, as a repeated form field does (`validate_report` decides). When
     the body is not parsed (another type, or over `MAX_PARSE_BYTES`), the error carries the
     ``portal`` and ``lang`` read from its start, so the answer is in the reporter's language.
     """
@@ -248,10 +276,10 @@ def _check_urls(f: Field, fields: Mapping[str, list[str]], errors: list[FieldErr
     if not typed:
         errors.append(FieldError(f.name, "url-missing", 0))
         return []
-    if len(typed) > f.max_values:
+    if len(typed) > f.max_values:  # only the first max_values are checked: work stays bounded
         errors.append(FieldError(f.name, "url-too-many", typed[f.max_values][0]))
     urls = []
-    for index, raw in typed:
+    for index, raw in typed[:f.max_values]:
         if f.max_chars is not None and len(raw) > f.max_chars:
             errors.append(FieldError(f.name, f.too_long_code, index))
             continue
@@ -322,9 +350,13 @@ def validate_report(fields: Mapping[str, list[str]], site: Mapping[str, Any]) ->
 
     Returns a `Report`; raises `InvalidReport` listing every bad field, in form order. Lengths
     are in code points, each within its field's `max_chars` (notes: CRLF counted as one); at
-    most `max_values` non-empty urls. The honeypot is not checked here (`is_honeypot`).
+    most `max_values` non-empty urls (only those are checked). A field that is not repeatable
+    but was sent several times (a repeated form field, a JSON list or a key given twice) is
+    ``field-repeated``: which value would the reporter have meant? The honeypot is not checked
+    here (`is_honeypot`).
     """
-    errors: list[FieldError] = []
+    errors: list[FieldError] = [FieldError(f.name, "field-repeated") for f in report_fields.FIELDS
+                                if not f.repeatable and f.kind != "honeypot" and len(fields.get(f.name) or ()) > 1]
     portal, lang = _one(fields, "portal"), _one(fields, "lang")
     if portal not in site:
         errors.append(FieldError("portal", "portal-unknown"))

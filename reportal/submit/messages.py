@@ -24,6 +24,8 @@ MESSAGES: dict[str, str] = {
     "body-too-large": N_("Your report is too long to send. Please shorten it, or send some of the web addresses in a second report."),
     "body-invalid": N_("We could not read the form. Please try again."),
     "field-type": N_("We could not read the form. Please try again."),
+    # A field the form has once, sent several times: not from our form; the same words.
+    "field-repeated": N_("We could not read the form. Please try again."),
     "body-type": N_("We could not read the form. Please try again."),
     "origin-refused": N_("This form was sent from another website. Open the reporting portal directly and send your report from there."),
 }
