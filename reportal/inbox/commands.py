@@ -9,6 +9,7 @@ older, and each view is written to the audit log as the OS user before anything 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 import signal
@@ -109,12 +110,37 @@ def _inbox_drain(args: argparse.Namespace) -> int:
     return code
 
 
+class InboxUnavailable(Exception):
+    """The inbox database cannot be opened read-write; the message says why and what to do."""
+
+
 def _open_store(db: str) -> Any:
     """The store at `db` opened read-write (migrated, so an older file's views work, and each
-    view can be audited), or None if there is no file yet (nothing to view, nothing written)."""
+    view can be audited), or None if there is no file yet (nothing to view, nothing written).
+    Raises `InboxUnavailable`."""
+    from reportal.inbox.schema import SchemaTooNew
     from reportal.inbox.store import Store
 
-    return Store(Path(db)) if Path(db).exists() else None
+    if not Path(db).exists():
+        return None
+    try:
+        return Store(Path(db))
+    except SchemaTooNew as exc:
+        raise InboxUnavailable(str(exc)) from None
+    except (sqlite3.Error, OSError) as exc:
+        raise InboxUnavailable(f"cannot open {db} read-write ({type(exc).__name__}: {exc}); the views are "
+                               "audited, so run them as the user that owns the inbox") from None
+
+
+def _unavailable_is_an_error(view: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """`view`, with `InboxUnavailable` printed as one line and exit status 1."""
+    @functools.wraps(view)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return view(args)
+        except InboxUnavailable as exc:
+            return _error(str(exc))
+    return run
 
 
 def _audit_view(store: Any, action: str, target: str | None = None, detail: dict[str, Any] | None = None) -> None:
@@ -124,6 +150,7 @@ def _audit_view(store: Any, action: str, target: str | None = None, detail: dict
     store.record(os_user(), action, target, detail, actor_kind="os-user")
 
 
+@_unavailable_is_an_error
 def _inbox_list(args: argparse.Namespace) -> int:
     from reportal.inbox.export import format_line, json_text
 
@@ -144,6 +171,7 @@ def _inbox_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@_unavailable_is_an_error
 def _inbox_show(args: argparse.Namespace) -> int:
     from reportal.inbox.export import escape_text, format_report, json_text
     from reportal.inbox.store import AmbiguousId
@@ -171,6 +199,7 @@ def _inbox_show(args: argparse.Namespace) -> int:
     return 0
 
 
+@_unavailable_is_an_error
 def _inbox_assess(args: argparse.Namespace) -> int:
     from reportal.audit import os_user
     from reportal.inbox.export import escape_text
@@ -223,6 +252,7 @@ def _write_private(path: Path, write: Callable[[IO[str]], int]) -> int:
     return result
 
 
+@_unavailable_is_an_error
 def _inbox_export(args: argparse.Namespace) -> int:
     from reportal.inbox.export import escape_text, write_csv, write_jsonl
 

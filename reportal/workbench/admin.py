@@ -10,6 +10,7 @@ is a terminal; it is a secret: whoever has it can make codes.
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import sqlite3
 import sys
@@ -26,11 +27,22 @@ def _error(message: str, code: int = 1) -> int:
     return code
 
 
+class _Unavailable(Exception):
+    """The database cannot be opened; the message says why."""
+
+
 def _accounts(db: str) -> Any:
+    from reportal.inbox.schema import SchemaTooNew
     from reportal.inbox.store import Store
     from reportal.workbench.accounts import Accounts
 
-    store = Store(Path(db))
+    try:
+        store = Store(Path(db))
+    except SchemaTooNew as exc:
+        raise _Unavailable(str(exc)) from None
+    except (sqlite3.Error, OSError) as exc:
+        raise _Unavailable(f"cannot open {db} read-write ({type(exc).__name__}: {exc}); run this as the user "
+                           "that owns the inbox") from None
     return store, Accounts(store.db)
 
 
@@ -123,7 +135,12 @@ def _open_readonly(db: str) -> sqlite3.Connection | None:
     path = Path(db)
     if not path.exists():
         return None
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        raise _Unavailable(f"cannot read {db} ({type(exc).__name__}: {exc})") from None
+    return con
 
 
 def _has_audit(con: sqlite3.Connection) -> bool:
@@ -170,6 +187,17 @@ def _head(args: argparse.Namespace) -> int:
     return 0
 
 
+def _clear_errors(command: Any) -> Any:
+    """`command`, with `_Unavailable` printed as one line and exit status 1."""
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except _Unavailable as exc:
+            return _error(str(exc))
+    return run
+
+
 def add_commands(sub: Any) -> None:
     """Register `analysts {add,list,disable,reset-otp}` and `audit {verify,head}` on the
     subparsers action `sub` of the `reportal` parser."""
@@ -183,18 +211,18 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--password-stdin", action="store_true",
                    help="read the password from standard input's first line (also when it is not a terminal)")
     p.add_argument("--db", default=DEFAULT_DB)
-    p.set_defaults(func=_add)
+    p.set_defaults(func=_clear_errors(_add))
     p = analysts.add_parser("list", help="every account: role, active/disabled/locked, created")
     p.add_argument("--db", default=DEFAULT_DB)
-    p.set_defaults(func=_list)
+    p.set_defaults(func=_clear_errors(_list))
     p = analysts.add_parser("disable", help="refuse the account's logins and end its sessions")
     p.add_argument("name")
     p.add_argument("--db", default=DEFAULT_DB)
-    p.set_defaults(func=_disable)
+    p.set_defaults(func=_clear_errors(_disable))
     p = analysts.add_parser("reset-otp", help="new TOTP secret (prints the URI); ends sessions, clears a lockout")
     p.add_argument("name")
     p.add_argument("--db", default=DEFAULT_DB)
-    p.set_defaults(func=_reset_otp)
+    p.set_defaults(func=_clear_errors(_reset_otp))
 
     audit_cmd = sub.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
         dest="audit_command", required=True)
@@ -204,7 +232,7 @@ def add_commands(sub: Any) -> None:
                    help="a head noted earlier (audit head, a backup): it must be in the chain")
     p.add_argument("--anchor", default=None, metavar="FILE",
                    help="the append-only anchor file (default: audit-head.log beside the database)")
-    p.set_defaults(func=_verify)
+    p.set_defaults(func=_clear_errors(_verify))
     p = audit_cmd.add_parser("head", help="print the hash of the last entry")
     p.add_argument("--db", default=DEFAULT_DB)
-    p.set_defaults(func=_head)
+    p.set_defaults(func=_clear_errors(_head))

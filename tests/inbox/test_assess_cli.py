@@ -122,3 +122,19 @@ def test_views_upgrade_a_database_of_the_shipped_release(tmp_path, capsys) -> No
     code, out, _ = _run(capsys, "inbox", "list", "--json", "--db", str(path))
     assert code == 0 and [(r["report_id"][:8], r["status"]) for r in json.loads(out)] == [
         ("5eed0001", "new"), ("5eed0002", "new"), ("5eed0003", "new"), ("5eed0004", "new")]
+
+
+@pytest.mark.parametrize("argv", [
+    ["inbox", "list"], ["inbox", "show", "aaaa"], ["inbox", "export", "--format", "csv"],
+    ["inbox", "assess", "aaaa", "--url", "1", "--outcome", "baseline", "--as", "ana"],
+    ["analysts", "list"], ["analysts", "disable", "ana"], ["audit", "verify"], ["audit", "head"],
+])
+def test_a_file_that_is_not_a_database_is_one_clear_line(tmp_path, capsys, argv) -> None:
+    # GIVEN a file at the database's path that is not SQLite
+    path = tmp_path / "inbox.sqlite"
+    path.write_bytes(b"not a database\x00" * 100)
+    # WHEN any command opens it THEN one line says which file and why, exit 1, no traceback
+    code, out, err = _run(capsys, *argv, "--db", str(path))
+    assert (code, out) == (1, "")
+    assert err.startswith("error: cannot ") and str(path) in err and "file is not a database" in err
+    assert err.count("\n") == 1
