@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import signal
 import sys
 from pathlib import Path
 
@@ -53,6 +54,10 @@ def _workbench(args: argparse.Namespace) -> int:
                "clear_untrusted_proxy_headers": True}
     if args.trusted_proxy:
         options.update(trusted_proxy=args.trusted_proxy, trusted_proxy_headers={"x-forwarded-proto"})
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # `kill` and systemd send SIGTERM: stop as Ctrl-C does
+
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         waitress.serve(app, **options)
     except OSError as exc:
