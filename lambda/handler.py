@@ -4,8 +4,8 @@ Settings are read and validated, and the SQS client created, once at cold start;
 or malformed variable fails the init with every problem named (`SettingsError`). The client
 comes from botocore itself: boto3 would only add its resource layer and s3transfer, about
 100 ms of imports this function never uses. It gives up quickly (Lambda timeout 10 s in
-infra/backend.yaml) so the reporter sees the 503 page ("not received, try again") rather
-than a gateway timeout. Region, credentials and `AWS_ENDPOINT_URL` come from the
+infra/backend.yaml; the whole send within `reportal.submit.queue.SEND_DEADLINE_SECONDS`, 6 s)
+so the reporter sees the 503 page ("not received, try again") rather than a gateway timeout. Region, credentials and `AWS_ENDPOINT_URL` come from the
 environment as for any AWS SDK.
 """
 import botocore.session
