@@ -43,8 +43,11 @@ def test_a_report_can_be_made_with_the_keyboard_alone(preview: Any, site_root: P
     page.keyboard.press("Enter")
     page.wait_for_function("location.hash === '#main'", timeout=5000)  # a busy machine may lag
     assert page.url.endswith("#main")
-    # AND the next Tab lands in the address field, where they type
-    assert _tab(page)["id"] == "url"
+    # AND Tab reaches the number to call for a child in danger first, then the three help links,
+    # then the address field, where they type
+    stops = _tab_to(page, "url")
+    assert [(s["tag"], s["text"]) for s in stops[:2]] == [("a", "911"), ("a", "No web address? Seen in an app or a chat")]  # text is cut at 40
+    assert [s["tag"] for s in stops] == ["a", "a", "a", "a", "input"]
     page.keyboard.type("hxxp://bad.example/gallery")
     # AND Tab reaches the choices, Space picks the first, the arrow key moves to "Videos"
     stops = _tab_to(page, "kind-image")
