@@ -57,7 +57,7 @@ def _workbench(args: argparse.Namespace) -> int:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # `kill` and systemd send SIGTERM: stop as Ctrl-C does
 
-    signal.signal(signal.SIGTERM, interrupt)
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
         waitress.serve(app, **options)
     except OSError as exc:
@@ -66,6 +66,8 @@ def _workbench(args: argparse.Namespace) -> int:
         return 2
     except KeyboardInterrupt:
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 
