@@ -20,6 +20,7 @@ import fcntl
 import getpass
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ __all__ = [
 GENESIS = "0" * 64
 ACTOR_KINDS = ("analyst", "os-user", "system")
 ANCHOR_NAME = "audit-head.log"
+_log = logging.getLogger("reportal.audit")
 _FIELDS = "seq, at, actor, actor_kind, action, target, detail, prev_hash, hash"
 
 
@@ -107,7 +109,8 @@ def append(db: sqlite3.Connection, actor: str, action: str, target: str | None =
 @contextmanager
 def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` and re-raise on error), then `anchor`
-    the entries it appended. For changes that `append` records."""
+    the entries it appended. For changes that `append` records. An anchor file that cannot be
+    written is a warning (logger ``reportal.audit``), not an error: the change is committed."""
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db
@@ -115,7 +118,11 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
-    anchor(db)
+    try:
+        anchor(db)
+    except OSError as exc:  # the change is committed; the next anchor catches up
+        _log.warning("audit: cannot append to the anchor file %s (%s); verify against it will "
+                     "report the lag until it is writable again", anchor_path(db), exc.strerror or exc)
 
 
 def head(db: sqlite3.Connection) -> str:

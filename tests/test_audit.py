@@ -112,3 +112,12 @@ def test_a_rolled_back_change_leaves_no_entry_and_the_anchor_catches_up(store, t
     # THEN the anchor file holds both, once each, in order
     assert [line.split()[0] for line in (tmp_path / "audit-head.log").read_text().splitlines()] == ["1", "2"]
     assert audit.verify(store.db, anchor_file=tmp_path / "audit-head.log") is None
+
+
+def test_an_unwritable_anchor_file_does_not_undo_a_committed_change(store, tmp_path, caplog) -> None:
+    # GIVEN a directory where the anchor file should be
+    (tmp_path / "audit-head.log").mkdir()
+    # WHEN a change is recorded THEN it is committed, and a warning names the file (no content)
+    digest = store.record("alice", "view-report", "r1")
+    assert audit.head(store.db) == digest
+    assert "cannot append to the anchor file" in caplog.text and "audit-head.log" in caplog.text
