@@ -229,26 +229,14 @@ def _code_bucket(s3: Any, account: str, region: str) -> str:
     return name
 
 
-def _recipients(root: Path) -> list[str]:
-    """Read the age recipients from `sites/_defaults.yaml` (key `recipients`); each must parse."""
-    from reportal.envelope import EnvelopeError, parse_recipients
-
-    data = yaml.safe_load((root / "sites" / "_defaults.yaml").read_text(encoding="utf-8")) or {}
-    found = [str(r) for r in data.get("recipients") or []]
-    try:
-        if found:
-            parse_recipients(found)
-    except EnvelopeError as exc:
-        raise DeployError(f"sites/_defaults.yaml recipients: {exc}") from exc
-    return found
-
-
-def _base_urls(root: Path) -> set[str]:
-    """Every portal's `base_url` (validated config; raises DeployError naming the first problem)."""
+def _config(root: Path) -> Any:
+    """The validated portal config (`LoadedConfig`): the one reader build and check use too, so
+    every key deploy acts on (recipients, base_url) passed the same rules. Raises DeployError
+    naming the first problem."""
     from reportal.site.config import ConfigError, load_config
 
     try:
-        return {p.base_url.rstrip("/") for p in load_config(root / "sites").portals}
+        return load_config(root / "sites")
     except ConfigError as exc:
         raise DeployError(f"{exc.problems[0]} (and {len(exc.problems) - 1} more; run `reportal check`)"
                           if len(exc.problems) > 1 else str(exc.problems[0])) from exc
@@ -306,8 +294,9 @@ def deploy(stack: str, *, region: str | None = None, root: Path = Path("."), bun
     account = check_credentials(session)
     if not (dist / "index.html").is_file():
         raise DeployError(f"{dist}/index.html not found: run `reportal build` first")
-    base_urls = _base_urls(root)
-    recipients = recipients if recipients is not None else _recipients(root)
+    config = _config(root)
+    base_urls = {p.base_url.rstrip("/") for p in config.portals}
+    recipients = recipients if recipients is not None else config.recipients
     if not recipients:
         raise DeployError("no age recipients: add analysts' public keys to sites/_defaults.yaml `recipients`")
     backend_params = {**options.backend_params(), **(backend_params or {})}

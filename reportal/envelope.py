@@ -29,8 +29,8 @@ from pyrage import x25519
 from reportal import fields as report_fields
 
 __all__ = [
-    "ENVELOPE_VERSION", "MAX_RECIPIENTS", "MESSAGE_ATTRIBUTES", "PAD_BYTES", "SQS_MAX_MESSAGE_BYTES", "EnvelopeError",
-    "EnvelopeTooLarge", "add_identity", "check_body", "check_plaintext", "generate_identity",
+    "ENVELOPE_VERSION", "MAX_RECIPIENTS", "MESSAGE_ATTRIBUTES", "PAD_BYTES", "SQS_MAX_MESSAGE_BYTES", "VERSION_ATTRIBUTE",
+    "EnvelopeError", "EnvelopeTooLarge", "add_identity", "check_body", "check_plaintext", "generate_identity",
     "load_identities", "open_envelope", "pad", "parse_recipients", "recipient_of", "recipients_of", "seal",
 ]
 
@@ -40,7 +40,10 @@ PAD_BYTES = 1024
 # SQS maximum since August 2025). infra/backend.yaml and the preview set both queues to 1 MiB,
 # so the envelope of any form within the 64 KiB body cap fits (a test pins the two agree).
 SQS_MAX_MESSAGE_BYTES = 1_048_576
-MESSAGE_ATTRIBUTES = {"v": {"DataType": "String", "StringValue": ENVELOPE_VERSION}}
+# The one SQS message attribute of an envelope, its format version: the function sends exactly
+# MESSAGE_ATTRIBUTES, the inbox receives VERSION_ATTRIBUTE and refuses any other version.
+VERSION_ATTRIBUTE = "v"
+MESSAGE_ATTRIBUTES = {VERSION_ATTRIBUTE: {"DataType": "String", "StringValue": ENVELOPE_VERSION}}
 # SQS counts each attribute's name, data type and value towards the message size (SQS
 # Developer Guide, "Amazon SQS message attributes").
 _ATTRIBUTE_BYTES = sum(len(k) + len(v["DataType"]) + len(v["StringValue"]) for k, v in MESSAGE_ATTRIBUTES.items())

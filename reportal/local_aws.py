@@ -12,7 +12,7 @@ import time
 import uuid
 from typing import Any
 
-__all__ = ["create_queues", "free_port", "function_url_event"]
+__all__ = ["create_queues", "free_port", "function_url_event", "queue_properties"]
 
 
 def free_port() -> int:
@@ -39,19 +39,42 @@ def function_url_event(method: str, path: str, headers: dict[str, str], body: by
     }
 
 
-def create_queues(sqs: Any, name: str) -> str:
-    """Create the queue and its dead-letter queue as infra/backend.yaml does (SSE-SQS,
-    maxReceiveCount 5, 14 days' retention, 1 MiB messages); return the queue URL."""
-    import json
-
+def queue_properties() -> dict[str, dict[str, Any]]:
+    """The queues as infra/backend.yaml declares them, by logical id: CloudFormation `Properties`
+    of `DeadLetterQueue` and `ReportQueue` (the latter's RedrivePolicy names the former's ARN,
+    given here as None). tests/infra/test_templates.py holds this equal to the template, so the
+    preview's and the tests' queues are the deployed ones: SSE-SQS, 14 days' retention (the SQS
+    maximum; the inbox may be offline for a fortnight), 1 MiB messages (a 64 KiB form's envelope
+    always fits), a 60 s visibility timeout, dead-lettered after 5 receives."""
     from reportal.envelope import SQS_MAX_MESSAGE_BYTES
 
-    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq", Attributes={
-        "MessageRetentionPeriod": str(14 * 24 * 3600), "SqsManagedSseEnabled": "true",
-        "MaximumMessageSize": str(SQS_MAX_MESSAGE_BYTES)})["QueueUrl"]
+    retention = 14 * 24 * 3600
+    return {
+        "DeadLetterQueue": {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": retention,
+                            "MaximumMessageSize": SQS_MAX_MESSAGE_BYTES},
+        "ReportQueue": {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": retention,
+                        "MaximumMessageSize": SQS_MAX_MESSAGE_BYTES, "VisibilityTimeout": 60,
+                        "RedrivePolicy": {"deadLetterTargetArn": None, "maxReceiveCount": 5}},
+    }
+
+
+def _attributes(properties: dict[str, Any], dead_letter_arn: str | None = None) -> dict[str, str]:
+    """CloudFormation queue properties as SQS CreateQueue attributes (all strings)."""
+    import json
+
+    out = {}
+    for name, value in properties.items():
+        if name == "RedrivePolicy":
+            value = json.dumps({**value, "deadLetterTargetArn": dead_letter_arn})
+        out[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    return out
+
+
+def create_queues(sqs: Any, name: str) -> str:
+    """Create the queue `name` and its dead-letter queue `name-dlq` on `sqs` (any endpoint: moto)
+    with `queue_properties()`, as infra/backend.yaml does; return the queue URL."""
+    properties = queue_properties()
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq",
+                               Attributes=_attributes(properties["DeadLetterQueue"]))["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    return sqs.create_queue(QueueName=name, Attributes={
-        "SqsManagedSseEnabled": "true", "VisibilityTimeout": "60",
-        "MessageRetentionPeriod": str(14 * 24 * 3600), "MaximumMessageSize": str(SQS_MAX_MESSAGE_BYTES),
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}),
-    })["QueueUrl"]
+    return sqs.create_queue(QueueName=name, Attributes=_attributes(properties["ReportQueue"], dlq_arn))["QueueUrl"]

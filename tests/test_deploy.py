@@ -157,6 +157,43 @@ def test_deploy_refuses_without_recipients(repo: Path, moto_endpoint: str) -> No
         deploy("hotline", region="eu-west-1", root=repo, bundle=repo / "x.zip", poll_seconds=0, out=io.StringIO())
 
 
+def _recipient() -> str:
+    from pyrage import x25519
+
+    return str(x25519.Identity.generate().to_public())
+
+
+def test_deploy_seals_to_the_recipients_of_the_validated_config(repo: Path, moto_endpoint: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import reportal.deploy_plan
+
+    # GIVEN two recipients in sites/_defaults.yaml and no recipients given to deploy
+    keys = [_recipient(), _recipient()]
+    defaults = repo / "sites" / "_defaults.yaml"
+    defaults.write_text(defaults.read_text().replace("recipients: []", f"recipients: [{keys[0]}, {keys[1]}]"))
+    planned: dict[str, object] = {}
+    monkeypatch.setattr(reportal.deploy_plan, "plan_deploy", lambda *a, **kw: planned.update(kw) or "planned")
+    # WHEN deploy plans
+    assert deploy("hotline", region="eu-west-1", root=repo, dry_run=True, poll_seconds=0, out=io.StringIO()) == "planned"
+    # THEN the function would seal to exactly those keys, read through the config build and check use
+    assert planned["recipients"] == keys
+    assert planned["base_urls"] == {"https://report.example.org"}
+
+
+def test_deploy_refuses_recipients_set_in_one_portal_file(repo: Path, moto_endpoint: str) -> None:
+    # GIVEN a portal file with its own `recipients` (one function seals every portal's reports alike)
+    portal = repo / "sites" / "bz.yaml"
+    portal.write_text(portal.read_text() + f"recipients: [{_recipient()}]\n")
+    line = portal.read_text().splitlines().index(next(l for l in portal.read_text().splitlines()
+                                                      if l.startswith("recipients:"))) + 1
+    # WHEN deploy runs THEN it refuses, naming the file, line and key, before anything is created
+    with pytest.raises(DeployError, match=rf"sites/bz.yaml:{line}: recipients: one function seals the reports "
+                                          "of every portal to the same keys; set `recipients` in "
+                                          "sites/_defaults.yaml only"):
+        deploy("hotline", region="eu-west-1", root=repo, bundle=repo / "x.zip", poll_seconds=0, out=io.StringIO())
+    assert _everything()["stacks/eu-west-1"] == []
+
+
 class _LowQuotaSession:
     """Just enough of a boto3 session: a Lambda client reporting a new account's quota of 10."""
 

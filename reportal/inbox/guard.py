@@ -37,7 +37,9 @@ from typing import Any
 import pyrage
 from pydantic_core import from_json
 
-from reportal.envelope import ENVELOPE_VERSION, MAX_RECIPIENTS, SQS_MAX_MESSAGE_BYTES, EnvelopeError, check_plaintext
+from reportal.envelope import (
+    ENVELOPE_VERSION, MAX_RECIPIENTS, SQS_MAX_MESSAGE_BYTES, VERSION_ATTRIBUTE, EnvelopeError, check_plaintext,
+)
 
 __all__ = ["MAX_DEPTH", "MAX_HEADER_BYTES", "MAX_STANZAS", "Refused", "check_age_header", "open_message",
            "parse_plaintext"]
@@ -130,13 +132,13 @@ def parse_plaintext(plaintext: bytes) -> dict[str, Any]:
 
 
 def open_message(message: dict[str, Any], identities: list) -> dict[str, Any]:
-    """Open one SQS message (as ReceiveMessage returns it with ``MessageAttributeNames=["v"]``)
+    """Open one SQS message (as ReceiveMessage returns it with ``MessageAttributeNames=[VERSION_ATTRIBUTE]``)
     with any of `identities` and check it; return the report (envelope v1 plaintext).
 
     Raises `Refused` with the reason (module docstring) and nothing else for any content.
     """
     attributes = message.get("MessageAttributes")
-    version = attributes.get("v") if isinstance(attributes, dict) else None
+    version = attributes.get(VERSION_ATTRIBUTE) if isinstance(attributes, dict) else None
     if not isinstance(version, dict) or version.get("StringValue") != ENVELOPE_VERSION:
         raise Refused("version")
     body = message.get("Body")

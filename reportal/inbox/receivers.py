@@ -19,6 +19,8 @@ from typing import Any, Callable, Union
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from reportal.envelope import VERSION_ATTRIBUTE
+
 __all__ = ["BATCH", "LONG_POLL_SECONDS", "Item", "Receivers"]
 
 BATCH = 10  # SQS ReceiveMessage / DeleteMessageBatch maximum entries per call
@@ -89,7 +91,7 @@ class Receivers:
         while not self._stop.is_set():
             try:
                 answer = self._sqs.receive_message(QueueUrl=self._queue_url, MaxNumberOfMessages=BATCH,
-                                                   WaitTimeSeconds=self._wait, MessageAttributeNames=["v"])
+                                                   WaitTimeSeconds=self._wait, MessageAttributeNames=[VERSION_ATTRIBUTE])
             except (BotoCoreError, ClientError) as exc:
                 if self._stop.is_set() or not self._put(exc) or self._once:
                     return

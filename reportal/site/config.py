@@ -205,6 +205,12 @@ class LoadedConfig:
     portals: list[Portal]
     warnings: list[ConfigProblem]
 
+    @property
+    def recipients(self) -> list[str]:
+        """The hotline's age recipients (`recipients` of sites/_defaults.yaml, validated; a
+        portal file cannot set its own), in order; empty when none are configured."""
+        return list(dict.fromkeys(str(r) for portal in self.portals for r in portal.recipients))
+
 
 def _merge(base: Any, over: Any) -> Any:
     if isinstance(base, dict) and isinstance(over, dict):
@@ -311,6 +317,20 @@ def _retention_problems(portal_data: Any, defaults_data: Any, source: Locator) -
     return out
 
 
+# Keys that hold for the whole hotline, not one portal: one function seals every portal's
+# reports to the same `recipients` (REPORTAL_RECIPIENTS, set by `reportal deploy`).
+HOTLINE_WIDE = ("recipients",)
+
+
+def _hotline_wide_problems(portal_data: Any, source: Locator) -> list[ConfigProblem]:
+    """A portal file may not set a hotline-wide key: it would be validated, then never used."""
+    if not isinstance(portal_data, dict):
+        return []
+    return [source.problem((key,), f"one function seals the reports of every portal to the same keys; "
+                                   f"set `{key}` in sites/_defaults.yaml only")
+            for key in HOTLINE_WIDE if key in portal_data]
+
+
 def _email_outlives_report(data: dict[str, Any], source: Locator) -> list[ConfigProblem]:
     """The merged `retention`: an email address is never kept longer than its report."""
     merged = data.get("retention")
@@ -406,6 +426,7 @@ def load_config(sites: Path, only: list[str] | None = None) -> LoadedConfig:
         problems.extend(found)
         problems.extend(_cross_check(data, path.stem, sites, source))
         problems.extend(_retention_problems(doc.data, defaults[1].data if defaults else None, source))
+        problems.extend(_hotline_wide_problems(doc.data, source))
         problems.extend(_email_outlives_report(data, source))
         if portal is not None:
             portals.append(portal)

@@ -144,6 +144,37 @@ def test_queues_hold_what_the_function_may_seal(backend: dict) -> None:
         "ReportQueue": SQS_MAX_MESSAGE_BYTES, "DeadLetterQueue": SQS_MAX_MESSAGE_BYTES}
 
 
+def test_the_preview_and_tests_create_the_queues_the_template_declares(backend: dict) -> None:
+    # GIVEN the one definition the preview, the tests and the bench create their queues from
+    from reportal.local_aws import queue_properties
+
+    declared = queue_properties()
+    declared["ReportQueue"]["RedrivePolicy"]["deadLetterTargetArn"] = {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+    # THEN infra/backend.yaml declares exactly those queues with exactly those properties
+    assert {name: q["Properties"] for name, q in _of_type(backend, "AWS::SQS::Queue").items()} == declared
+
+
+def test_create_queues_gives_moto_those_properties() -> None:
+    # GIVEN an SQS endpoint WHEN the preview's queues are created THEN SQS reports the declared attributes
+    import json
+
+    import boto3
+    from moto import mock_aws
+
+    from reportal.local_aws import create_queues
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="eu-west-2")
+        attrs = sqs.get_queue_attributes(QueueUrl=create_queues(sqs, "q"), AttributeNames=["All"])["Attributes"]
+        dlq = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="q-dlq")["QueueUrl"],
+                                       AttributeNames=["All"])["Attributes"]
+    assert (attrs["VisibilityTimeout"], attrs["MessageRetentionPeriod"], attrs["MaximumMessageSize"]) == \
+        ("60", "1209600", "1048576")
+    assert attrs["SqsManagedSseEnabled"] == dlq["SqsManagedSseEnabled"] == "true"
+    assert json.loads(attrs["RedrivePolicy"]) == {"deadLetterTargetArn": dlq["QueueArn"], "maxReceiveCount": 5}
+    assert (dlq["MessageRetentionPeriod"], dlq["MaximumMessageSize"]) == ("1209600", "1048576")
+
+
 def test_alarms_watch_dead_letters_and_errors(backend: dict) -> None:
     watched = {(a["Properties"]["MetricName"], repr(a["Properties"]["Dimensions"][0]["Value"]))
                for a in _of_type(backend, "AWS::CloudWatch::Alarm").values()}

@@ -229,3 +229,17 @@ def test_portal_list_replaces_defaults_list_and_owns_its_mistakes(tmp_path, monk
     assert problems_for(tmp_path, monkeypatch, portal, defaults=defaults) == [
         "sites/bz.yaml:4: help[0].label: required key is missing",
     ]
+
+
+def test_a_portal_file_cannot_set_its_own_recipients(tmp_path, monkeypatch) -> None:
+    # GIVEN valid recipients in a portal file (the function seals every portal's reports alike)
+    from pyrage import x25519
+
+    key = x25519.Identity.generate().to_public()
+    # WHEN loaded THEN refused at its line, not validated and then silently ignored by deploy
+    assert problems_for(tmp_path, monkeypatch, VALID + f"recipients: [{key}]\n") == [
+        "sites/bz.yaml:9: recipients: one function seals the reports of every portal to the same keys; "
+        "set `recipients` in sites/_defaults.yaml only"]
+    # ...while the same key in sites/_defaults.yaml is every portal's
+    (tmp_path / "d").mkdir()
+    assert problems_for(tmp_path / "d", monkeypatch, VALID, defaults=DEFAULTS + f"recipients: [{key}]\n") == []
