@@ -304,6 +304,14 @@ CREATE TRIGGER stats_facts_delete AFTER DELETE ON assessments BEGIN
 END""")
 
 
+def _step_12_audit_indexes(db: sqlite3.Connection) -> None:
+    """Indexes for the audit page's filters (by report, by actor, by action), newest first."""
+    _run(db, """
+CREATE INDEX audit_target ON audit(target, seq) WHERE target IS NOT NULL;
+CREATE INDEX audit_actor ON audit(actor, seq);
+CREATE INDEX audit_action ON audit(action, seq)""")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_1_shipped,
     _step_2_casework,
@@ -316,6 +324,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_9_url_search,
     _step_10_conflicts,
     _step_11_stats_facts,
+    _step_12_audit_indexes,
 ]
 
 
