@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reportal import audit
 from reportal.inbox.casework import BadCursor, BadFilter, CaseworkError, QueueFilter, UnknownReport, UnknownUrl
@@ -225,3 +227,44 @@ def test_follow_up_lists_actioned_urls_not_yet_removed_oldest_first(store) -> No
     store.assess(b["report_id"], 1, outcome="baseline", hosting_country="de", action="forwarded-to-hotline",
                  removed_at="2025-01-05", analyst="bob")
     assert [f["report_id"] for f in store.follow_up()] == [a["report_id"]]
+
+
+@given(
+    reports=st.lists(st.tuples(st.integers(1, 3), st.integers(0, 5), st.sampled_from(["bz", "eg"])),
+                     min_size=1, max_size=12),
+    steps=st.lists(st.tuples(st.integers(0, 11), st.integers(1, 3), st.sampled_from(["baseline", "not-illegal"])),
+                   max_size=15),
+    page=st.integers(1, 4))
+def test_status_and_paging_hold_for_any_sequence_of_assessments(tmp_path_factory, reports, steps, page) -> None:
+    # GIVEN reports of 1-3 URLs (a few received at the same second), assessed in any order
+    with Store(tmp_path_factory.mktemp("prop") / "inbox.sqlite") as store:
+        made = [make_report(n, urls=[f"https://h{n}.example/{k}" for k in range(count)],
+                            received_at=f"2025-03-01T10:00:0{second}Z", portal=portal)
+                for n, (count, second, portal) in enumerate(reports)]
+        store.add_many(made)
+        for index, url, outcome in steps:
+            if index < len(made) and url <= len(made[index]["urls"]):
+                store.assess(made[index]["report_id"], url, outcome=outcome, analyst="a")
+        # THEN each status follows from how many of its URLs are assessed
+        expected = {}
+        for report in made:
+            got = store.get(report["report_id"])
+            assessed = len(got["assessments"])
+            expected[report["report_id"]] = "new" if assessed == 0 else (
+                "assessed" if assessed == len(report["urls"]) else "in-progress")
+            assert got["status"] == expected[report["report_id"]]
+        # AND paging by any page size visits the order (status rank, received, id) once, per filter
+        for filters in (QueueFilter(), QueueFilter(portal="eg"), QueueFilter(status="new")):
+            rank = {"new": 0, "in-progress": 1, "assessed": 2}
+            wanted = sorted((rank[expected[r["report_id"]]], r["received_at"], r["report_id"]) for r in made
+                            if (filters.portal in (None, r["portal"]))
+                            and (filters.status in (None, expected[r["report_id"]])))
+            seen, after = [], None
+            while True:
+                result = store.queue(filters, limit=page, after=after)
+                assert len(result.items) <= page
+                seen += _ids(result)
+                if result.next is None:
+                    break
+                after = result.next
+            assert seen == [w[2] for w in wanted]
