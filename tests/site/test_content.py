@@ -210,3 +210,17 @@ def test_english_msgids_are_checked_too(tmp_path: Path) -> None:
     pot.write_text(pot.read_text(encoding="utf-8") + '\nmsgid "Report child porn"\nmsgstr ""\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="'Report child porn' uses 'porn'"):
         build(Paths(ROOT / "sites", ROOT / "templates", translations), tmp_path / "d", tmp_path / "f", write=False)
+
+
+@pytest.mark.parametrize("locale", ["fr", "pt", "pt_MZ", "es", "it"])
+def test_the_hotlines_name_never_follows_a_bare_preposition(locale: str) -> None:
+    # GIVEN a language whose prepositions take an article before an organisation's name
+    # ("de Internet Watch Foundation" is wrong French), every sentence holding %(name)s
+    from reportal.site.catalogs import read_catalog
+
+    catalog = read_catalog(ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po")
+    bare = re.compile(r"\b(de|à|par|pour|da|do|à|por|pela|pelo|para|a|en|con|di|a|da|per)\s+%\(name\)s", re.I)
+    found = [m.string for m in catalog if m.id and isinstance(m.string, str) and bare.search(m.string)]
+    # THEN none puts the name straight after a preposition: it follows a noun ("l’organisation")
+    assert found == []
+    assert sum("%(name)s" in (m.string or "") for m in catalog if isinstance(m.string, str)) >= 5
