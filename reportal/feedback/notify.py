@@ -122,7 +122,7 @@ def notify(db: sqlite3.Connection, settings: SmtpSettings, *, key: bytes, portal
 
     `portals` (code → Portal) gives each mail its local help lines; `hotline` names the
     sender in the text. Raises `OSError`/`smtplib.SMTPException` only if the first
-    connection cannot be made (nothing was settled then)."""
+    connection cannot be made (no mail was tried then; skipped and dropped ones are settled)."""
     clock = now or (lambda: datetime.now(timezone.utc))
     result = NotifyResult()
     forget_hashes(db, clock())
@@ -178,6 +178,8 @@ def notify(db: sqlite3.Connection, settings: SmtpSettings, *, key: bytes, portal
                 result.failed.append(f"{label}: {_error_text(exc)}")
                 if mail.kind == "ack":
                     acks[mail.report_id] = "pending"
+                if smtp is not None and smtp.sock is None:  # 421: the server ended the session
+                    smtp = None  # the next mail connects again
                 _reset(smtp)
                 continue
             except (smtplib.SMTPException, OSError, socket.timeout) as exc:
@@ -186,6 +188,8 @@ def notify(db: sqlite3.Connection, settings: SmtpSettings, *, key: bytes, portal
                 settle(db, mail.id, "pending", now=clock(), error=_error_text(exc))
                 result.failed.append(f"{label}: {_error_text(exc)}")
                 result.stopped = f"the connection failed ({_error_text(exc)}); the rest wait for the next run"
+                if smtp is not None:
+                    smtp.close()
                 smtp = None
                 break
             settle(db, mail.id, "sent", now=clock(), digest=digest)

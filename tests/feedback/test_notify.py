@@ -33,6 +33,8 @@ class Mailbox:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse = 0
+        self.end_session_at: int | None = None  # answer the n-th DATA with 421 (the server closes)
+        self.data_seen = 0
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if self.refuse:
@@ -42,6 +44,9 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.data_seen += 1
+        if self.data_seen == self.end_session_at:
+            return "421 4.3.2 service shutting down, try later"
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))  # type: ignore[arg-type]
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted"
@@ -152,6 +157,24 @@ def test_a_refused_mail_stays_and_goes_once_on_the_next_run(tmp_path: Path, smtp
     assert notify(db, port) == 0
     assert len(mailbox.messages) == 1
     assert outbox(db) == [("ack", "sent", None, 2, None)]
+
+
+def test_a_session_ended_by_the_server_costs_one_attempt_and_the_rest_go(tmp_path: Path, smtp, capsys) -> None:
+    mailbox, port = smtp
+    db = tmp_path / "inbox.sqlite"
+    # GIVEN three reports with three addresses, and a server that ends the session at the second mail
+    with Store(db) as store:
+        store.add_many([report(f"r{n}@example.org") for n in range(3)])
+    mailbox.end_session_at = 2
+    # WHEN notify runs, THEN the second is kept for the next run and the third goes on a new connection
+    assert notify(db, port) == 1
+    assert "421 SMTPDataError; kept for the next run" in capsys.readouterr().out
+    assert [to for _, [to] in mailbox.envelopes] == ["r0@example.org", "r2@example.org"]
+    assert outbox(db) == [("ack", "sent", None, 1, None), ("ack", "pending", None, 1, "421 SMTPDataError"),
+                          ("ack", "sent", None, 1, None)]
+    # AND the next run delivers it, once
+    assert notify(db, port) == 0
+    assert [to for _, [to] in mailbox.envelopes] == ["r0@example.org", "r2@example.org", "r1@example.org"]
 
 
 def test_an_unreachable_server_leaves_every_mail_in_the_outbox(tmp_path: Path, capsys) -> None:
