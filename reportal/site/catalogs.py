@@ -20,12 +20,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.core import get_locale_identifier, parse_locale
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileParser, read_po, write_po
 from babel.support import NullTranslations, Translations
 
+from reportal.bcp47 import canonical as bcp47
+from reportal.bcp47 import locale_id
 from reportal.site.config import ConfigProblem
 
 __all__ = [
@@ -48,20 +49,6 @@ class Language:
     native: str
 
 
-def bcp47(tag: str) -> str:
-    """Canonical BCP 47 spelling of `tag` (RFC 5646 §2.1.1 case conventions): underscores
-    become hyphens, language lowercase, script title case, region uppercase; "pt_br" →
-    "pt-BR", "zh_hant_tw" → "zh-Hant-TW". Scripts and regions are kept, never resolved
-    away. Raises `ValueError` if the tag is not well formed."""
-    parts = parse_locale(tag.replace("_", "-"), sep="-")
-    return get_locale_identifier(parts[:4], sep="-")
-
-
-def locale_id(tag: str) -> str:
-    """BCP 47 tag → Babel/gettext locale id: "pt-BR" → "pt_BR"."""
-    return bcp47(tag).replace("-", "_")
-
-
 @lru_cache(maxsize=1024)  # CLDR data never changes during a run; the build asks ~10× per page
 def language(tag: str) -> Language:
     """CLDR data for `tag` (any case, `-` or `_`); `tag` of the result is canonical BCP 47.
@@ -69,7 +56,7 @@ def language(tag: str) -> Language:
     Raises `ValueError` if CLDR does not know the tag."""
     try:
         canonical = bcp47(tag)
-        loc = Locale.parse(canonical.replace("-", "_"))
+        loc = Locale.parse(locale_id(canonical))
     except (UnknownLocaleError, ValueError) as exc:
         raise ValueError(f"{tag!r} is not a BCP 47 tag CLDR knows") from exc
     native = loc.get_display_name(loc) or canonical

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
 
+from reportal.bcp47 import cldr_canonical
+
 __all__ = ["check_https", "check_language", "check_phone", "check_territory", "territory_codes", "text_problem"]
 
 # ISO 3166-1 §7 (via the ISO 3166/MA): codes CLDR lists as territories that are not assigned
@@ -88,13 +90,12 @@ def check_language(tag: str) -> str:
     canonical spelling, so one language never gets two output folders.
     """
     try:
-        locale = Locale.parse(tag.replace("-", "_"))
+        canonical = cldr_canonical(tag)
     except (UnknownLocaleError, ValueError, TypeError):
         raise ValueError(f"{tag!r} is not a BCP 47 language tag CLDR knows") from None
-    canonical = str(locale).replace("_", "-")
     if canonical == tag:
         return tag
-    suggestion = canonical if "-" in tag or "_" in tag else locale.language
+    suggestion = canonical if "-" in tag or "_" in tag else canonical.split("-")[0]
     raise ValueError(f"{tag!r} is not a BCP 47 language tag CLDR knows; did you mean {suggestion!r}?")
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from reportal import fields as report_fields
+from reportal.bcp47 import canonical, locale_id
 from reportal.submit.form import FieldError
 from reportal.submit.messages import FALLBACK, limit_of, message_of, target_of
 
@@ -60,7 +61,7 @@ def _fallback(site: Mapping[str, Any], data_dir: Path, fields: Mapping[str, list
     typed = [v for f in report_fields.FIELDS if f.kind in ("url", "address", "text", "line", "email")
              for v in fields.get(f.name, []) if v.strip()]
     lang = _known_language(data_dir, (fields.get("lang") or [""])[0])
-    env, translations = _environment(data_dir, lang.replace("-", "_"))
+    env, translations = _environment(data_dir, locale_id(lang))
     css = next((ctx["css"] for p in site.values() for ctx in p["contexts"].values()), None)
     return env.get_template("fallback.html").render({
         "lang": lang, "dir": _direction(lang), "css": css, "title": translations.gettext(title),
@@ -70,8 +71,11 @@ def _fallback(site: Mapping[str, Any], data_dir: Path, fields: Mapping[str, list
 def _known_language(data_dir: Path, tag: str) -> str:
     """`tag` if the function has a catalog for it (a locale folder the build wrote), else "en"."""
     if tag and len(tag) <= 35 and all(ch.isalnum() or ch == "-" for ch in tag):
-        if (data_dir / "locale" / tag.replace("-", "_") / "LC_MESSAGES" / "messages.mo").is_file():
-            return tag
+        try:
+            if canonical(tag) == tag and (data_dir / "locale" / locale_id(tag) / "LC_MESSAGES" / "messages.mo").is_file():
+                return tag
+        except ValueError:  # not a well-formed tag
+            pass
     return "en"
 
 
@@ -80,7 +84,7 @@ def _direction(tag: str) -> str:
     from babel import Locale, UnknownLocaleError
 
     try:
-        return Locale.parse(tag.replace("-", "_")).text_direction
+        return Locale.parse(locale_id(tag)).text_direction
     except (UnknownLocaleError, ValueError):
         return "ltr"
 
@@ -137,7 +141,7 @@ def render_form_page(site: Mapping[str, Any], data_dir: Path, fields: Mapping[st
     lang = (fields.get("lang") or [""])[0]
     if lang not in site[portal]["languages"]:
         lang = site[portal]["languages"][0]
-    locale = lang.replace("-", "_")
+    locale = locale_id(lang)
     env, translations = _environment(data_dir, locale)
     given, moved = _given_back(fields)
     shown = []

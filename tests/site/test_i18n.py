@@ -187,3 +187,17 @@ def test_make_messages_update_keeps_the_review_header_and_adds_new_msgids_empty(
     assert catalog.extra_headers == {REVIEW_HEADER: "no"}
     assert catalog["A brand new sentence."].string == "" and catalog["Send report"].string == "إرسال البلاغ"
     assert update_catalogs(pot, translations) == []  # a second run changes nothing
+
+
+@pytest.mark.parametrize("written,canonical,locale,cldr", [
+    ("pt_br", "pt-BR", "pt_BR", "pt-BR"), ("zh_hant_tw", "zh-Hant-TW", "zh_Hant_TW", "zh-Hant-TW"),
+    ("EN", "en", "en", "en"), ("iw", "iw", "iw", "he-IL"), ("spa", "spa", "spa", "es-ES"), ("pt-MZ", "pt-MZ", "pt_MZ", "pt-MZ"),
+])
+def test_one_canonicaliser_for_every_use_of_a_language_tag(written, canonical, locale, cldr) -> None:
+    # GIVEN a tag as someone wrote it WHEN the build, the config check and the function spell it
+    from reportal import bcp47
+    from reportal.site.catalogs import bcp47 as catalogs_bcp47, locale_id as catalogs_locale_id
+
+    # THEN they use the one module: its spelling, locale id and CLDR resolution
+    assert (bcp47.canonical(written), bcp47.locale_id(written), bcp47.cldr_canonical(written)) == (canonical, locale, cldr)
+    assert (catalogs_bcp47, catalogs_locale_id) == (bcp47.canonical, bcp47.locale_id)
