@@ -13,6 +13,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
+from bench.attacks import measure_attacks
 from bench.budgets import check_budgets, format_table
 from bench.build import measure_build
 from bench.function import measure_cold, measure_warm
@@ -76,6 +77,7 @@ def run(quick: bool) -> dict[str, Any]:
         _section(results, "function", lambda: function.update(
             measure_cold(ROOT, data_dir, size["cold_runs"]), **measure_warm(ROOT, data_dir, size["warm_calls"]))
             or function)
+        _section(results, "attacks", lambda: measure_attacks(data_dir, 1 if quick else 3))
         _section(results, "inbox", lambda: measure_inbox(ROOT, data_dir, size["envelopes"], size["inbox_rounds"]))
         _section(results, "workbench", lambda: measure_workbench(
             size["workbench_reports"], size["workbench_samples"],

@@ -44,6 +44,10 @@ def check_budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
                _get(results, "page_weight", "with_assets_gzip_largest"), BUDGET_BYTES, "bytes", False),
         Budget("function: cold init / floor (CPU)", _get(results, "function", "ratio_cpu"), 1.25, "×", False),
         Budget("function: warm CPU per report, p99", _get(results, "function", "warm_cpu_ms_p99"), 2, "ms", False),
+        Budget("function: worst attack body ≤ 64 KiB, CPU", _get(results, "attacks", "function_worst_cpu_ms"),
+               250, "ms", False),
+        Budget("inbox: most expensive hostile envelope, CPU", _get(results, "attacks", "drain_worst_cpu_ms"),
+               100, "ms", False),
         Budget("inbox: reports/s opened and stored", _get(results, "inbox", "reports_per_s"), 1000, "reports/s", True),
         Budget("workbench: queue page server time, p99", _get(results, "workbench", "queue_ms_p99"), 100, "ms", False),
         Budget("workbench: report page server time, p99", _get(results, "workbench", "report_ms_p99"), 100, "ms", False),
@@ -60,7 +64,7 @@ def _n(value: Any, digits: int = 0) -> str:
 
 
 def _rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
-    b, w, f, i, wb = (r.get(k, {}) for k in ("build", "page_weight", "function", "inbox", "workbench"))
+    b, w, f, i, wb, a = (r.get(k, {}) for k in ("build", "page_weight", "function", "inbox", "workbench", "attacks"))
     rows = [
         ("build", f"full rebuild, {b.get('pages', '?')} pages, CPU", f"{_n(b.get('full_cpu_s'), 3)} s",
          f"{_n(b.get('floor_cpu_s'), 3)} s", f"{_n(b.get('ratio_cpu'), 2)}×",
@@ -85,6 +89,13 @@ def _rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
          f"{_n(f.get('ratio'), 2)}×", f"median of {f.get('runs', '?')} fresh interpreters each"),
         ("", "warm CPU per report", f"{_n(f.get('warm_cpu_ms_median'), 3)} ms", "", "",
          f"p99 {_n(f.get('warm_cpu_ms_p99'), 3)} ms over {f.get('calls', '?')} calls"),
+        ("attacks", f"function: worst of {a.get('function_attacks', '?')} hostile bodies ≤ 64 KiB, CPU",
+         f"{_n(a.get('function_worst_cpu_ms'), 1)} ms", f"{_n(a.get('function_normal_cpu_ms'), 2)} ms", "",
+         f"floor = a normal report; worst: {a.get('function_worst_attack', '?')}; over the cap (1 MiB): "
+         f"{_n(a.get('function_worst_any_cpu_ms'), 1)} ms; largest response {_n(a.get('function_largest_response_bytes'))} B"),
+        ("", f"drain: most expensive of {a.get('drain_attacks', '?')} hostile envelopes, CPU",
+         f"{_n(a.get('drain_worst_cpu_ms'), 1)} ms", "", "", f"{a.get('drain_worst_attack', '?')}; refused before or "
+         "after decryption (bench/attacks.py)"),
         ("inbox", f"drain {_n(i.get('envelopes'))} envelopes", f"{_n(i.get('reports_per_s'))} reports/s",
          f"{_n(i.get('floor_per_s'))} msg/s", f"{_n(i.get('ratio'), 2)}×",
          f"{_n(i.get('drain_s'), 2)} s, median of {i.get('rounds', '?')}; floor = receive + delete only"),

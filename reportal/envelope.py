@@ -173,8 +173,8 @@ def _field_ok(f: report_fields.Field, value: Any) -> bool:
             for u in value)
     if value is None:
         return True
-    if f.kind == "choice":
-        return value in {c.value for c in f.choices}
+    if f.kind == "choice":  # a str first: a list or object is not hashable
+        return isinstance(value, str) and value in {c.value for c in f.choices}
     if not isinstance(value, str):
         return False
     if f.max_chars is None:

@@ -21,6 +21,9 @@ EXPECTED = {
     "function": {"runs", "cold_ms", "floor_ms", "ratio", "cold_cpu_ms", "floor_cpu_ms", "ratio_cpu",
                  "resolver_import_ms", "resolver_import_cpu_ms",
                  "calls", "warm_cpu_ms_median", "warm_cpu_ms_p99", "warm_wall_ms_median"},
+    "attacks": {"function_attacks", "drain_attacks", "function_normal_cpu_ms", "function_worst_cpu_ms",
+                "function_worst_attack", "function_worst_any_cpu_ms", "function_worst_any_attack",
+                "function_largest_response_bytes", "drain_worst_cpu_ms", "drain_worst_attack"},
     "inbox": {"envelopes", "rounds", "drain_s", "reports_per_s", "floor_s", "floor_per_s", "ratio",
               "drain_cpu_ms_per_report", "floor_cpu_ms_per_message"},
     "workbench": {"reports", "samples", "fill_s", "queue_ms_median", "queue_ms_p99", "report_ms_median",
@@ -49,7 +52,7 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     assert results["page_weight"]["gzip_largest"] < results["page_weight"]["raw_largest"]
     assert results["inbox"]["envelopes"] == 30
     assert results["workbench"]["reports"] == 300
-    assert len(results["budgets"]) == 10 and all(isinstance(b["met"], bool) for b in results["budgets"])
+    assert len(results["budgets"]) == 12 and all(isinstance(b["met"], bool) for b in results["budgets"])
     # AND the table names the machine and every budget
     assert results["machine"]["cpu"] in proc.stdout and proc.stdout.count("budget") >= 1
     assert all(b["name"] in proc.stdout for b in results["budgets"])

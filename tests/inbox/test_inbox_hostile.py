@@ -88,6 +88,7 @@ def test_a_header_of_many_tiny_stanzas_never_reaches_the_decrypter(
     (json.dumps(make_report(portal="\x1b[2J")).encode(), "a portal that is not a code"),
     (json.dumps(make_report(lang="es\n")).encode(), "a lang that is not a tag"),
     (json.dumps(make_report(kind="weapon")).encode(), "a kind the form has not"),
+    (json.dumps(make_report(kind=["image"])).encode(), "a list as kind (was a TypeError, found by the fuzzer)"),
     (json.dumps(make_report()).replace('"typed"', '"typed": "x", "extra"', 1).encode(), "a url key too many"),
     (b'"a string"', "not an object"),
     (b"\xff\xfe{}", "not UTF-8"),
