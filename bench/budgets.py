@@ -51,8 +51,8 @@ def check_budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
         Budget("inbox: reports/s opened and stored", _get(results, "inbox", "reports_per_s"), 1000, "reports/s", True),
         Budget("workbench: queue page server time, p99", _get(results, "workbench", "queue_ms_p99"), 100, "ms", False),
         Budget("workbench: report page server time, p99", _get(results, "workbench", "report_ms_p99"), 100, "ms", False),
-        Budget("stats: reportal stats over the seeded inbox, slowest run (wall)",
-               _get(results, "workbench", "stats_cli_s_max"), 1, "s", False),
+        Budget("stats: reportal stats over the seeded inbox, slowest run (CPU)",
+               _get(results, "workbench", "stats_cli_cpu_s_max"), 1, "s", False),
     ]
     return [{**asdict(b), "met": b.met} for b in budgets]
 
@@ -122,7 +122,8 @@ def _rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
          f"p99 {_n(wb.get('query_get_ms_p99'), 3)} ms (with status, assessments, duplicates, notes)"),
         ("stats", f"reportal stats --format json, {_n(wb.get('stats_reports'))} reports",
          f"{_n(wb.get('stats_cli_s_median'), 3)} s", "", "",
-         f"slowest {_n(wb.get('stats_cli_s_max'), 3)} s, whole process; compute alone {_n(wb.get('stats_compute_s'), 3)} s;"
+         f"slowest {_n(wb.get('stats_cli_s_max'), 3)} s wall, {_n(wb.get('stats_cli_cpu_s_max'), 3)} s CPU, whole process;"
+         f" compute alone {_n(wb.get('stats_compute_s'), 3)} s;"
          " every report assessed"),
     ]
     return rows

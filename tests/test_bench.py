@@ -28,7 +28,7 @@ EXPECTED = {
               "drain_cpu_ms_per_report", "floor_cpu_ms_per_message"},
     "workbench": {"reports", "samples", "fill_s", "queue_ms_median", "queue_ms_p99", "report_ms_median",
                   "report_ms_p99", "search_miss_ms_median", "stats_reports", "stats_rows", "stats_compute_s",
-                  "stats_cli_s_median", "stats_cli_s_max"} | {
+                  "stats_cli_s_median", "stats_cli_s_max", "stats_cli_cpu_s_max"} | {
                       f"query_{name}_ms_{stat}" for stat in ("median", "p99") for name in (
                       "queue_first", "queue_deep", "queue_portal", "queue_status", "queue_host", "queue_search",
                       "follow_up", "get")},

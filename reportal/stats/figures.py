@@ -138,16 +138,18 @@ def compute(db: sqlite3.Connection, period: Period, portals: list[str] | None = 
         rows[(portal, month)].update(received=received, duplicates=duplicates, assessed=assessed or 0)
     cells = (*portals, period.since, period.until)
     where = f"portal IN ({marks}) AND month >= ? AND month <= ?"
-    for portal, month, outcome, count in db.execute(
-            f"SELECT portal, month, outcome, count(*) FROM stats_facts WHERE {where} GROUP BY 1, 2, 3", cells):
+    for portal, month, outcome, count, timed in db.execute(
+            "SELECT portal, month, outcome, count(*), count(to_assessment) FROM stats_facts"
+            f" WHERE {where} GROUP BY 1, 2, 3", cells):
+        row = rows[(portal, month)]
         key = OUTCOME_KEYS.get(outcome)
         if key:
-            rows[(portal, month)][key] = count
-    for column, name in (("to_assessment", "_n_assessment"), ("to_removal", "_n_removal")):
-        for portal, month, count in db.execute(
-                f"SELECT portal, month, count({column}) FROM stats_facts WHERE {where}"
-                f" AND {column} IS NOT NULL GROUP BY 1, 2", cells):
-            rows[(portal, month)][name] = count
+            row[key] = count
+        row["_n_assessment"] = row.get("_n_assessment", 0) + timed
+    for portal, month, count in db.execute(
+            f"SELECT portal, month, count(*) FROM stats_facts WHERE {where} AND to_removal IS NOT NULL"
+            " GROUP BY 1, 2", cells):
+        rows[(portal, month)]["_n_removal"] = count
     for row in rows.values():
         for column, name, median in (("to_assessment", "_n_assessment", "median_hours_to_assessment"),
                                      ("to_removal", "_n_removal", "median_hours_to_removal")):
@@ -169,7 +171,7 @@ def _median(db: sqlite3.Connection, column: str, portal: str, month: str, count:
     middle = [r[0] for r in db.execute(
         f"SELECT {column} FROM stats_facts WHERE portal = ? AND month = ? AND {column} IS NOT NULL"
         f" ORDER BY {column} LIMIT ? OFFSET ?", (portal, month, 2 - count % 2, (count - 1) // 2))]
-    return round(sum(middle) / len(middle), 1)
+    return round(sum(middle) / len(middle), 1) if middle else None
 
 
 def publish(rows: list[dict[str, Any]], *, exact: bool = False) -> list[dict[str, Any]]:
