@@ -262,3 +262,23 @@ def test_pages_reflow_at_320_css_pixels(workbench: Workbench, browser: Any) -> N
     wide["account"] = page.evaluate(_OVERFLOW)
     context.close()
     assert wide == {name: [0, []] for name in ("login", "two", "hostile", "account")}
+
+
+def test_hostile_report_content_stays_text_in_the_browser(workbench: Workbench, browser: Any) -> None:
+    bench = workbench
+    context = browser.new_context()
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    # GIVEN a report whose every field carries markup, script, a bidi override and terminal escapes
+    _login(page, bench, "ana")
+    page.goto(f"{bench.base}/reports/{bench.seeded.reports['hostile']}")
+    # THEN no script ran and no reported markup became an element
+    assert dialogs == []
+    assert page.evaluate("document.querySelectorAll('img, svg, b, i, iframe, object, embed').length") == 0
+    assert page.evaluate("[...document.scripts].map(s => new URL(s.src).pathname)") == ["/static/copy.js"]
+    # AND the URL reads as sent, its invisible override written out
+    shown = page.locator("#url-1-text").inner_text()
+    assert shown == 'https://evil.example/"><img src=x onerror=alert(1)>\\u202egnp.exe'
+    assert "\\x1b[31mred" in page.locator("dd.text").nth(1).inner_text()
+    context.close()
