@@ -82,7 +82,18 @@ def parse_moment(value: str, *, what: str = "date") -> str:
     return moment.astimezone(timezone.utc).strftime(_TIME)
 
 
+def _encodable(value: object) -> bool:
+    """True for a string SQLite can store (UTF-8: no lone surrogates, as `surrogateescape`
+    leaves in command-line arguments that were not UTF-8)."""
+    try:
+        return isinstance(value, str) and bool(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        return False
+
+
 def _report_row(db: sqlite3.Connection, report_id: str) -> tuple:
+    if not _encodable(report_id):
+        raise UnknownReport("no report with that id")
     row = db.execute("SELECT report_id, urls, url_count, duplicate_of, received_at FROM reports WHERE report_id = ?",
                      (report_id,)).fetchone()
     if row is None:
@@ -195,6 +206,8 @@ def add_note(db: sqlite3.Connection, report_id: str, analyst: str, text: str) ->
     `CaseworkError`."""
     if not isinstance(text, str) or not text.strip():
         raise CaseworkError("a note needs some text")
+    if not _encodable(text):
+        raise CaseworkError("a note must be valid Unicode text (it holds a lone surrogate)")
     if len(text) > MAX_NOTE:
         raise CaseworkError(f"a note has at most {MAX_NOTE} characters; this one has {len(text)}")
     at = _now()
@@ -259,9 +272,24 @@ def _day(value: str, what: str) -> date:
     raise BadFilter(f"{what} must be a date, YYYY-MM-DD; not {value!r}"[:120])
 
 
+def _check_text(value: object, what: str) -> None:
+    """Refuse a filter value that is not text SQLite can take: not a string, over `MAX_SEARCH`
+    characters, a control character (NUL ends an FTS5 query) or a lone surrogate."""
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise BadFilter(f"{what} must be text")
+    if len(value) > MAX_SEARCH:
+        raise BadFilter(f"{what} has at most {MAX_SEARCH} characters")
+    if any(ord(ch) < 0x20 or 0x7f <= ord(ch) < 0xa0 or 0xd800 <= ord(ch) < 0xe000 for ch in value):
+        raise BadFilter(f"{what} cannot hold control characters")
+
+
 def queue(db: sqlite3.Connection, filters: QueueFilter, *, limit: int = 50, after: str | None = None) -> QueuePage:
     """One page of the queue (module docstring: order, grouping, filters). Raises `BadFilter`,
     `BadCursor`."""
+    for name in ("portal", "lang", "status", "received_from", "received_to", "host", "search", "assigned_to"):
+        _check_text(getattr(filters, name), name.replace("_", " "))
     where, params = ["duplicate_of IS NULL"], []
     for column in ("portal", "lang", "assigned_to"):
         value = getattr(filters, column)
@@ -287,8 +315,6 @@ def queue(db: sqlite3.Connection, filters: QueueFilter, *, limit: int = 50, afte
         params.append(filters.host.strip().lower().rstrip("."))
     if filters.search:
         term = filters.search.strip()
-        if len(term) > MAX_SEARCH:
-            raise BadFilter(f"search text has at most {MAX_SEARCH} characters")
         if len(term) >= 3:  # the trigram index: a quoted phrase is a case-insensitive substring
             where.append("report_id IN (SELECT report_id FROM url_search WHERE url_search MATCH ?)")
             params.append('urls : "' + term.replace('"', '""') + '"')

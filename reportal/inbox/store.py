@@ -196,6 +196,10 @@ class Store:
         oldest first) and `analyst_notes` (`[{analyst, at, text}]`, oldest first).
 
         Returns None if none matches; raises `AmbiguousId` if a prefix matches several."""
+        try:
+            report_id.encode("utf-8")
+        except UnicodeEncodeError:  # a command-line argument that was not UTF-8: no id is like it
+            return None
         row = self.db.execute(f"SELECT {_COLUMNS} FROM reports WHERE report_id = ?", (report_id,)).fetchone()
         if row is None and len(report_id) >= 4:
             escaped = report_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

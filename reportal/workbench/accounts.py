@@ -102,7 +102,9 @@ class Accounts:
     # -- reading ---------------------------------------------------------------------------
 
     def get(self, name: str) -> Analyst | None:
-        """The account `name`, or None."""
+        """The account `name`, or None (also for text that cannot be a name)."""
+        if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+            return None
         row = self.db.execute(f"SELECT {_COLUMNS} FROM analysts WHERE name = ?", (name,)).fetchone()
         return _analyst(row) if row else None
 
@@ -183,7 +185,8 @@ class Accounts:
         unknown name is recorded as ``?``, never the text typed)."""
         moment = _moment(now)
         row = self.db.execute("SELECT password_hash, totp_secret, last_totp_step, locked_until, disabled"
-                              " FROM analysts WHERE name = ?", (name,)).fetchone() if isinstance(name, str) else None
+                              " FROM analysts WHERE name = ?", (name,)).fetchone() \
+            if isinstance(name, str) and NAME_PATTERN.fullmatch(name) else None
         if row is None:
             self._verify(self._dummy, password)
             self._record("?", "login-failed", None, {"reason": "unknown-name"}, moment)
@@ -225,18 +228,23 @@ class Accounts:
             raise AccountError(f"a password has at least {MIN_PASSWORD} characters")
         if len(password) > MAX_PASSWORD:
             raise AccountError(f"a password has at most {MAX_PASSWORD} characters")
+        try:
+            password.encode("utf-8")
+        except UnicodeEncodeError:
+            raise AccountError("a password must be valid Unicode text") from None
 
     def _verify(self, password_hash: str, password: str) -> bool:
         if not isinstance(password, str) or len(password) > MAX_PASSWORD:
             return False
         try:
             return self.hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
+        except (VerificationError, InvalidHashError, UnicodeEncodeError):
             return False
 
     def _require(self, name: str) -> None:
-        if not self.db.execute("SELECT 1 FROM analysts WHERE name = ?", (name,)).fetchone():
-            raise AccountError(f"no analyst named {name}")
+        if self.get(name) is None:
+            raise AccountError(f"no analyst named {name!r}" if not NAME_PATTERN.fullmatch(str(name))
+                               else f"no analyst named {name}")
 
     def _fail(self, name: str, reason: str, moment: datetime) -> None:
         """Count a failed login; the `MAX_FAILURES`th in a row locks the account."""

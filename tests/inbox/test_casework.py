@@ -179,7 +179,11 @@ def test_queue_filters(store, filters, expected) -> None:
     (QueueFilter(status="open"), "status must be one of new"),
     (QueueFilter(received_from="2025-13-01"), "received from must be a date"),
     (QueueFilter(received_to="01/02/2025"), "received to must be a date"),
-    (QueueFilter(search="x" * 201), "at most 200"),
+    (QueueFilter(search="x" * 201), "search has at most 200 characters"),
+    (QueueFilter(search="\x00abc"), "search cannot hold control characters"),
+    (QueueFilter(search="abc\ud800"), "search cannot hold control characters"),
+    (QueueFilter(host="\ud800"), "host cannot hold control characters"),
+    (QueueFilter(portal=7), "portal must be text"),
 ])
 def test_queue_refuses_bad_filters(store, filters, message) -> None:
     with pytest.raises(BadFilter, match=message):
@@ -268,3 +272,16 @@ def test_status_and_paging_hold_for_any_sequence_of_assessments(tmp_path_factory
                     break
                 after = result.next
             assert seen == [w[2] for w in wanted]
+
+
+def test_ids_and_notes_that_are_not_unicode_are_refused_clearly(store) -> None:
+    # GIVEN a command-line argument that was not UTF-8 (Python keeps it as lone surrogates)
+    report = make_report()
+    store.add_many([report])
+    bad = b"\xff\xfe\xfd\xfc".decode("utf-8", "surrogateescape")
+    # THEN it matches no report, and a note holding it is refused, both without a traceback
+    assert store.get(bad) is None
+    with pytest.raises(UnknownReport):
+        store.assign(bad, "alice")
+    with pytest.raises(CaseworkError, match="valid Unicode"):
+        store.add_note(report["report_id"], "alice", "ok " + bad)

@@ -174,3 +174,19 @@ def test_a_login_with_stronger_parameters_rehashes_the_password(store, accounts)
     stronger.authenticate("bob", PASSWORD, _code(uri, T0), now=T0)
     assert "m=16,t=2,p=1" in store.db.execute("SELECT password_hash FROM analysts").fetchone()[0]
     assert audit.verify(store.db) is None
+
+
+def test_text_that_is_not_unicode_is_refused_not_raised(store, accounts) -> None:
+    # GIVEN command-line text that was not UTF-8 (lone surrogates)
+    bad = b"\xff\xfe".decode("utf-8", "surrogateescape")
+    uri = accounts.add("alice", "analyst", PASSWORD)
+    # THEN names match nobody, passwords are wrong or refused, all without a traceback
+    assert accounts.get("alice" + bad) is None
+    with pytest.raises(LoginRefused):
+        accounts.authenticate("alice" + bad, PASSWORD, _code(uri, T0), now=T0)
+    with pytest.raises(LoginRefused):
+        accounts.authenticate("alice", PASSWORD + bad, _code(uri, T0), now=T0)
+    with pytest.raises(AccountError, match="valid Unicode"):
+        accounts.add("bob", "analyst", PASSWORD + bad)
+    with pytest.raises(AccountError, match="no analyst named"):
+        accounts.disable(bad)
