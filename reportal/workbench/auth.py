@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from reportal.workbench.app import accounts, record
 from reportal.workbench.forms import LoginForm, PasswordForm
@@ -26,6 +26,11 @@ def login() -> Any:
     """The login form; on success a fresh session and the page first asked for (or the queue)."""
     from reportal.workbench.accounts import LoginRefused
 
+    current = session
+    if request.method == "GET" and current.analyst:  # type: ignore[attr-defined]
+        account = accounts().get(current.analyst)  # type: ignore[attr-defined]
+        if account and not account.disabled and account.session_epoch == current.epoch:  # type: ignore[attr-defined]
+            return redirect(url_for("queue.index"))  # already logged in
     form = LoginForm()
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200

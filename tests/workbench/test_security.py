@@ -33,6 +33,8 @@ def test_login_with_password_and_totp_opens_the_queue(client: Any, seeded: Seede
     queue = client.get("/")
     assert queue.status_code == 200 and "ana (analyst)" in queue.get_data(as_text=True)
     assert ("ana", "login", "ana", None) in audit_rows(seeded)
+    # AND the login page, asked for again, sends her back to the queue
+    assert client.get("/login").headers["Location"] == "/"
 
 
 @pytest.mark.parametrize("field,value", [
