@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from reportal.site.catalogs import catalog_path, check_catalogs, compile_catalog, is_source, locale_id
+from reportal.site.catalogs import SOURCE_LANGUAGE, catalog_path, check_catalogs, compile_catalog, is_source, locale_id
 from reportal.site.config import ConfigError, ConfigProblem, Portal, emergency_problems, load_config
 from reportal.site.output import WriteStats, add_file, write_output
 from reportal.site.pages import plan_pages, portal_context, portal_languages, report_switcher
@@ -74,6 +74,26 @@ def function_files(portals: list[Portal], paths: Paths, css: str) -> dict[str, b
     return files
 
 
+NOT_RECEIVED_PAGE = "_errors/not-received.html"  # infra/edge.yaml's CustomErrorResponses show it
+
+
+def _not_received(paths: Paths, tags: list[str], css: str, compiled: MemoryBytecodeCache) -> bytes:
+    """The edge's "not received" page: for each language of the portals (English first), that
+    the report was not received and to go back and send it again, in that language."""
+    from reportal.site.catalogs import language, load_translations
+
+    notices = []
+    for tag in [SOURCE_LANGUAGE] + [t for t in tags if t != SOURCE_LANGUAGE]:
+        text = load_translations(paths.translations, tag).gettext
+        notices.append({"lang": language(tag).tag, "dir": language(tag).dir,
+                        "title": text("Your report was not received"),
+                        "text": text("Something went wrong on our side. Please go back and try again."),
+                        "choose": text("Choose your country")})
+    env = make_environment(paths.templates, paths.translations, SOURCE_LANGUAGE, compiled)
+    return render_page(env, "not_received.html", {"lang": notices[0]["lang"], "dir": notices[0]["dir"],
+                                                 "css": css, "notices": notices})
+
+
 def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = None, *,
           strict: bool = False, write: bool = True) -> BuildResult:
     """Build every portal (or those in `only`) into `out`, and the function's data into
@@ -117,6 +137,7 @@ def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = 
                 page.lang, make_environment(paths.templates, paths.translations, page.lang, compiled))
             data = rendered[key] = render_page(env, page.template, page.context)
         add_file(files, page.path, data)
+    add_file(files, NOT_RECEIVED_PAGE, _not_received(paths, sorted(usage), css_path, compiled))
     # One file per logo even when several portals show it (config refuses two logos with one name).
     logos = {Path(p.logo).name: p.logo for portal in portals for p in portal.partners if p.logo}
     for name, logo in sorted(logos.items()):

@@ -41,8 +41,8 @@ def local(dist: Path, href: str, base: str) -> Path:
 
 def expected_lang(rel: str, portals: dict) -> str:
     parts = rel.split("/")
-    if len(parts) == 1:
-        return SOURCE_LANGUAGE  # / and /404.html
+    if len(parts) == 1 or parts[0] == "_errors":
+        return SOURCE_LANGUAGE  # / and /404.html; the edge's error page (every language, English first)
     tags = portal_languages(portals[parts[0]])
     return parts[1] if parts[1] in tags else tags[0]  # /<cc>/index.html, /<cc>/404.html: default
 
@@ -50,7 +50,7 @@ def expected_lang(rel: str, portals: dict) -> str:
 def test_every_page_parses_with_lang_dir_and_referrer_policy(site: dict) -> None:
     portals = {p.code: p for p in site["portals"]}
     pages = sorted(site["dist"].rglob("*.html"))
-    assert len(pages) == 2 + sum(2 + 5 * len(p.languages) for p in site["portals"])
+    assert len(pages) == 3 + sum(2 + 5 * len(p.languages) for p in site["portals"])  # 3: /, /404, the edge's page
     for path in pages:
         rel = path.relative_to(site["dist"]).as_posix()
         doc = parse(path)

@@ -46,4 +46,4 @@ def test_fixture_portal_matches_committed_html(tmp_path: Path) -> None:
     # AND the fixture is what the golden test promises: two languages, the default right to left
     assert b'<html lang="ar" dir="rtl">' in built["eg/index.html"]
     assert b'<html lang="en" dir="ltr">' in built["eg/en/index.html"]
-    assert len(built) == 2 + 2 + 5 * 2
+    assert len(built) == 2 + 2 + 5 * 2 + 1  # + the edge's "not received" page
