@@ -312,6 +312,13 @@ CREATE INDEX audit_actor ON audit(actor, seq);
 CREATE INDEX audit_action ON audit(action, seq)""")
 
 
+
+def _step_13_stats_outcome_index(db: sqlite3.Connection) -> None:
+    """Outcome counts per portal and month read in index order (no sort): half the CPU of
+    `reportal stats`."""
+    db.execute("CREATE INDEX stats_facts_outcome ON stats_facts(portal, month, outcome, to_assessment)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_1_shipped,
     _step_2_casework,
@@ -325,6 +332,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_10_conflicts,
     _step_11_stats_facts,
     _step_12_audit_indexes,
+    _step_13_stats_outcome_index,
 ]
 
 

@@ -129,7 +129,7 @@ def compute(db: sqlite3.Connection, period: Period, portals: list[str] | None = 
     if not portals:
         return []
     marks = _placeholders(portals)
-    # Read from indexes only (schema steps 8 and 11): reports_stats covers the report counts,
+    # Read from indexes only (schema steps 8, 11 and 13): reports_stats covers the report counts,
     # stats_facts (one narrow row per assessed URL, kept by triggers) the outcomes and hours.
     for portal, month, received, duplicates, assessed in db.execute(
             "SELECT portal, substr(received_at, 1, 7), count(*), count(duplicate_of), sum(status = 'assessed')"
