@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from bench.attacks import measure_attacks
 from bench.budgets import check_budgets, format_table
-from bench.build import measure_build
+from bench.build import measure_build, measure_versus_hugo
 from bench.function import measure_cold, measure_warm
 from bench.inbox import measure_inbox
 from bench.machine import describe
@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Full mode is sized to finish in well under five minutes on a 2-core machine; quick mode only
 # proves that everything runs and every key is written (tests/test_bench.py).
 SIZES = {
-    "full": {"portals": 50, "languages": 4, "build_runs": 3, "cold_runs": 10, "warm_calls": 2000, "envelopes": 5000,
+    "full": {"portals": 50, "languages": 4, "build_runs": 3, "hugo_pairs": 7, "cold_runs": 10, "warm_calls": 2000, "envelopes": 5000,
              "inbox_rounds": 3, "workbench_reports": 100_000, "workbench_samples": 300, "stats_runs": 5},
-    "quick": {"portals": 3, "languages": 2, "build_runs": 1, "cold_runs": 1, "warm_calls": 50, "envelopes": 30,
+    "quick": {"portals": 3, "languages": 2, "build_runs": 1, "hugo_pairs": 1, "cold_runs": 1, "warm_calls": 50, "envelopes": 30,
               "inbox_rounds": 1, "workbench_reports": 300, "workbench_samples": 20, "stats_runs": 1},
 }
 
@@ -62,6 +62,8 @@ def run(quick: bool) -> dict[str, Any]:
         work = Path(tmp)
         _section(results, "build", lambda: measure_build(
             ROOT, work / "synthetic", size["portals"], size["languages"], size["build_runs"]))
+        _section(results, "versus_hugo", lambda: measure_versus_hugo(
+            ROOT, work / "versus-hugo", size["portals"], size["languages"], size["hugo_pairs"]))
 
         def weigh() -> dict[str, Any]:
             from reportal.site.build import Paths, build

@@ -12,10 +12,18 @@ a previous run helps it, as with a real `reportal build`; imports happen before 
              clock starts. Its output is checked to be byte-identical to reportal's, so both
              loops do the same work.
 - unchanged: `build()` again over an up-to-date output directory.
+
+Against Hugo (`measure_versus_hugo`): the Hugo twin of the same set (bench/hugo.py) and
+`reportal build`, each as a whole process (interpreter or binary start-up, imports, reading,
+rendering, writing: what a user waits for), alternated A B A B …: full builds into emptied
+output folders, then unchanged rebuilds over the finished ones. Wall time, medians and
+min–max, with the load average before and after (the machine may be shared).
 """
 from __future__ import annotations
 
 import json
+import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -26,7 +34,7 @@ from typing import Any
 from bench.machine import median
 from bench.sites import write_sites
 
-__all__ = ["measure_build"]
+__all__ = ["measure_build", "measure_versus_hugo"]
 
 
 def _full(root: Path, sites: Path, out: Path, function_out: Path) -> dict[str, Any]:
@@ -150,6 +158,79 @@ def measure_build(root: Path, work: Path, portals: int = 50, languages: int = 4,
     figures["floor_render_cpu_s"] = round(med(floor, "render_cpu"), 4)  # of floor_cpu_s: render() alone
     figures["unchanged_written"] = max(r["written"] for r in unchanged)
     figures["floor_identical"] = floor[0]["pages"] == pages and _same_pages(floor_out, out)
+    return figures
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def _timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Run `command` to its end: (wall seconds, CPU seconds of the process and its children)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{command[0]} failed:\n{proc.stderr[-4000:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def measure_versus_hugo(root: Path, work: Path, portals: int = 50, languages: int = 4,
+                        runs: int = 7) -> dict[str, Any]:
+    """`reportal build` and `hugo` on the twin of the same synthetic set, whole processes,
+    alternated: `runs` full builds each, then `runs` unchanged rebuilds each (after one warm-up
+    of each). Returns seconds (median, min, max) per tool and kind, the ratios reportal ÷ Hugo
+    of the medians, the load averages, and whether Hugo wrote the same files as reportal."""
+    from bench.hugo import hugo_binary, write_twin
+    from reportal.site.state import state_path
+
+    sites, out, fn = work / "sites", work / "dist", work / "function"
+    twin, hugo_out = work / "twin", work / "hugo-public"
+    write_sites(sites, root / "sites" / "_defaults.yaml", portals, languages)
+    pages = write_twin(root, sites, twin)
+    script = Path(sys.executable).with_name("reportal")
+    start = [str(script)] if script.is_file() else [sys.executable, "-m", "reportal.cli"]
+    reportal = start + ["--root", str(root), "build", "--sites", str(sites), "--out", str(out),
+                        "--function-out", str(fn)]
+    hugo = [str(hugo_binary()), "--source", str(twin), "--destination", str(hugo_out), "--quiet"]
+
+    def fresh(*folders: Path) -> None:
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        state_path(out).unlink(missing_ok=True)
+
+    load_before = _load()
+    times: dict[str, list[tuple[float, float]]] = {"full": [], "hugo_full": [], "unchanged": [], "hugo_unchanged": []}
+    for _ in range(runs + 1):  # the first pair warms up (page cache, .pyc) and is not counted
+        fresh(out, fn)
+        full = _timed(reportal, root)
+        fresh(hugo_out)
+        hugo_full = _timed(hugo, root)
+        times["full"].append(full)
+        times["hugo_full"].append(hugo_full)
+    identical = _tree(out) == _tree(hugo_out)
+    for _ in range(runs + 1):
+        times["unchanged"].append(_timed(reportal, root))
+        times["hugo_unchanged"].append(_timed(hugo, root))
+    load_after = _load()
+    figures: dict[str, Any] = {"pages": pages, "pairs": runs, "load_before": load_before, "load_after": load_after,
+                               "hugo_identical": identical}
+    for kind, values in times.items():
+        walls, cpus = [w for w, _ in values[1:]], [c for _, c in values[1:]]
+        figures.update({f"{kind}_s": round(median(walls), 4), f"{kind}_s_min": round(min(walls), 4),
+                        f"{kind}_s_max": round(max(walls), 4), f"{kind}_cpu_s": round(median(cpus), 4)})
+    figures["ratio_full"] = round(figures["full_s"] / figures["hugo_full_s"], 2)
+    figures["ratio_unchanged"] = round(figures["unchanged_s"] / figures["hugo_unchanged_s"], 2)
+    figures["unchanged_ms"] = round(figures["unchanged_s"] * 1000, 1)
     return figures
 
 

@@ -15,6 +15,10 @@ EXPECTED = {
     "build": {"portals", "languages", "pages", "runs", "full_s", "pages_per_s", "floor_s", "floor_pages_per_s",
               "ratio", "unchanged_ms", "full_cpu_s", "pages_per_cpu_s", "floor_cpu_s", "floor_pages_per_cpu_s",
               "ratio_cpu", "unchanged_cpu_ms", "floor_render_cpu_s", "unchanged_written", "floor_identical"},
+    "versus_hugo": {"pages", "pairs", "load_before", "load_after", "hugo_identical", "full_s", "full_s_min",
+                    "full_s_max", "full_cpu_s", "hugo_full_s", "hugo_full_s_min", "hugo_full_s_max", "hugo_full_cpu_s",
+                    "unchanged_s", "unchanged_s_min", "unchanged_s_max", "hugo_unchanged_s", "ratio_full",
+                    "ratio_unchanged", "unchanged_ms"},
     "page_weight": {"pages", "budget_bytes", "raw_largest", "raw_median", "gzip_largest", "gzip_median",
                     "brotli_largest", "brotli_median", "with_assets_gzip_largest", "with_assets_brotli_largest",
                     "heaviest_page", "assets"},
@@ -49,10 +53,11 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     build = results["build"]
     assert (build["portals"], build["languages"], build["pages"]) == (3, 2, 3 * 2 * 5 + 3 * 2 + 2)
     assert build["floor_identical"] is True and build["unchanged_written"] == 0
+    assert results["versus_hugo"]["pages"] == build["pages"] and results["versus_hugo"]["hugo_identical"] is True
     assert results["page_weight"]["gzip_largest"] < results["page_weight"]["raw_largest"]
     assert results["inbox"]["envelopes"] == 30
     assert results["workbench"]["reports"] == 300
-    assert len(results["budgets"]) == 12 and all(isinstance(b["met"], bool) for b in results["budgets"])
+    assert len(results["budgets"]) == 11 and all(isinstance(b["met"], bool) for b in results["budgets"])
     # AND the table names the machine and every budget
     assert results["machine"]["cpu"] in proc.stdout and proc.stdout.count("budget") >= 1
     assert all(b["name"] in proc.stdout for b in results["budgets"])

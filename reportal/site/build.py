@@ -10,13 +10,13 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from reportal.site.catalogs import SOURCE_LANGUAGE, catalog_path, check_catalogs, compile_catalog, is_source, locale_id
 from reportal.site.config import ConfigError, ConfigProblem, Portal, emergency_problems, load_config
 from reportal.site.output import WriteStats, add_file, write_output
 from reportal.site.pages import plan_pages, portal_context, portal_languages, report_switcher
-from reportal.site.render import MemoryBytecodeCache, make_environment, render_page
+from reportal.site.render import MemoryBytecodeCache, make_environment, render_page, render_pages
 from reportal.site.state import (  # noqa: F401  (PACKAGE, render_code, … : the fingerprint's parts, for tests)
     PACKAGE, RENDER_LIBRARIES, Paths, forget, record, recorded, render_code)
 from reportal.site.state import fingerprint as _fingerprint, library_versions as _library_versions  # noqa: F401
@@ -122,20 +122,17 @@ def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = 
     warnings += catalog_problems
     css_path, css = _css(paths)
     pages = plan_pages(portals, css_path, catalogued(paths))
-    envs = {}
+    envs: dict[str, Any] = {}
     compiled = MemoryBytecodeCache()  # each template compiled once, not once per language
+
+    def environment(lang: str) -> Any:
+        if lang not in envs:
+            envs[lang] = make_environment(paths.templates, paths.translations, lang, compiled)
+        return envs[lang]
+
     files: dict[str, bytes] = {}
     add_file(files, css_path.lstrip("/"), css)
-    # A page planned twice (`/<cc>/` is the default language's report page, the same context
-    # object) is rendered once: rendering is a function of template, language and context.
-    rendered: dict[tuple[str, str, int], bytes] = {}
-    for page in pages:
-        key = (page.lang, page.template, id(page.context))
-        data = rendered.get(key)
-        if data is None:
-            env = envs.get(page.lang) or envs.setdefault(
-                page.lang, make_environment(paths.templates, paths.translations, page.lang, compiled))
-            data = rendered[key] = render_page(env, page.template, page.context)
+    for page, data in zip(pages, render_pages(pages, environment, render_page)):
         add_file(files, page.path, data)
     add_file(files, NOT_RECEIVED_PAGE, _not_received(paths, sorted(usage), css_path, compiled))
     # One file per logo even when several portals show it (config refuses two logos with one name).

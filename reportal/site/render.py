@@ -10,15 +10,21 @@ by Jinja as usual. Translators therefore write plain text (`&` is shown as `&`).
 """
 from __future__ import annotations
 
+import os
+import pickle
+import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from jinja2 import BytecodeCache, Environment
 from jinja2.bccache import Bucket
 from reportal.site.catalogs import load_translations
 from reportal.pages_env import install_translations, page_environment
 
-__all__ = ["MemoryBytecodeCache", "install_translations", "make_environment", "render_page"]
+__all__ = ["MemoryBytecodeCache", "install_translations", "make_environment", "render_page", "render_pages"]
+
+# Pages below which a build renders in one process (forking costs more than it saves).
+PARALLEL_MIN_PAGES = 200
 
 
 class MemoryBytecodeCache(BytecodeCache):
@@ -51,3 +57,86 @@ def make_environment(templates: Path, translations: Path, lang: str,
 def render_page(env: Environment, template: str, context: dict[str, Any]) -> bytes:
     """Render `template` with `context` to UTF-8 bytes."""
     return env.get_template(template).render(context).encode("utf-8")
+
+
+def _processes() -> int:
+    """2 where the platform can fork and this process may run on two CPUs or more, else 1."""
+    if not hasattr(os, "fork"):
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 2 if cpus >= 2 else 1
+
+
+def render_pages(pages: Sequence[Any], environment: Callable[[str], Environment],
+                 render_one: Callable[[Environment, str, dict[str, Any]], bytes] = render_page,
+                 processes: int | None = None) -> list[bytes]:
+    """Every page rendered, in order (UTF-8 bytes). `pages` have `.lang`, `.template` and
+    `.context`; `environment(lang)` gives the language's environment (made once per language);
+    `render_one` renders one page (`render_page`).
+
+    A page planned twice (the same context object for the same template and language) is
+    rendered once: rendering is a function of those three. With `processes` 2 (default: 2 on a
+    machine with two CPUs or more and at least `PARALLEL_MIN_PAGES` pages) a forked child renders
+    half of the languages while this process renders the other half; the child sends its
+    pages back through a pipe, so the result is the same bytes in the same order. An exception
+    in the child (a template error) is raised here."""
+    first: dict[tuple[str, str, int], int] = {}
+    for index, page in enumerate(pages):
+        first.setdefault((page.lang, page.template, id(page.context)), index)
+    jobs = sorted(set(first.values()), key=lambda i: (pages[i].lang, i))
+    if processes is None:
+        processes = _processes() if len(jobs) >= PARALLEL_MIN_PAGES else 1
+
+    def render(indexes: list[int]) -> list[bytes]:
+        return [render_one(environment(pages[i].lang), pages[i].template, pages[i].context) for i in indexes]
+
+    if processes < 2 or not hasattr(os, "fork"):
+        done = dict(zip(jobs, render(jobs)))
+    else:
+        for template in sorted({pages[i].template for i in jobs}):  # compile each template before forking
+            environment(pages[jobs[0]].lang).get_template(template)
+        cut = len(jobs) // 2
+        while 0 < cut < len(jobs) and pages[jobs[cut]].lang == pages[jobs[cut - 1]].lang:
+            cut += 1  # whole languages on each side: each process makes its own environments
+        ours, theirs = jobs[:cut], jobs[cut:]
+        mine, child = _render_forked(theirs, render, lambda: render(ours))
+        done = dict(zip(ours, mine)) | dict(zip(theirs, child))
+    return [done[first[(page.lang, page.template, id(page.context))]] for page in pages]
+
+
+def _render_forked(indexes: list[int], render: Callable[[list[int]], list[bytes]],
+                   meanwhile: Callable[[], list[bytes]]) -> tuple[list[bytes], list[bytes]]:
+    """Render `indexes` in a forked child while this process runs `meanwhile()`; returns what
+    `meanwhile` returned and the child's pages."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: render, send, leave without running any of the parent's cleanup
+        status = 0
+        try:
+            os.close(read_end)
+            try:
+                payload = pickle.dumps(("ok", render(indexes)), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException as exc:  # sent to the parent, which raises it
+                status = 1
+                try:
+                    payload = pickle.dumps(("error", exc))
+                except Exception:
+                    payload = pickle.dumps(("error", RuntimeError(traceback.format_exc())))
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(payload)
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    try:
+        mine = meanwhile()
+    except BaseException:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+        raise
+    with os.fdopen(read_end, "rb") as pipe:
+        payload = pipe.read()
+    os.waitpid(pid, 0)
+    kind, value = pickle.loads(payload) if payload else ("error", RuntimeError("the rendering child died"))
+    if kind == "error":
+        raise value
+    return mine, value
