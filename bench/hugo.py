@@ -597,17 +597,21 @@ def _groups(pages: list[Any]) -> list[tuple[str, list[Any]]]:
 
 def write_twin(root: Path, sites: Path, target: Path) -> int:
     """Write the Hugo twin of building `sites` (with `root`'s templates and translations) into
-    `target` (emptied first). Returns the number of pages. Raises `TwinError` when a template
+    `target` (emptied first). Returns the number of pages (HTML files). Raises `TwinError` when a template
     uses a construct the translation does not cover."""
     from reportal.pages_env import page_environment
-    from reportal.site.build import Paths, _css, catalogued
+    from reportal.site.build import NOT_RECEIVED_PAGE, Paths, _css, catalogued, not_received_context
+    from reportal.site.catalogs import SOURCE_LANGUAGE
     from reportal.site.config import load_config
-    from reportal.site.pages import plan_pages
+    from reportal.site.pages import Page, plan_pages, portal_languages
 
     paths = Paths.under(root, sites)
     portals = load_config(paths.sites).portals
     css_path, css = _css(paths)
     pages = plan_pages(portals, css_path, catalogued(paths))
+    tags = sorted({tag for portal in portals for tag in portal_languages(portal)})
+    pages.append(Page(NOT_RECEIVED_PAGE, "not_received.html", SOURCE_LANGUAGE,  # the edge's page, as build() adds it
+                      not_received_context(paths, tags, css_path)))
     env = page_environment(paths.templates, gettext_module.NullTranslations())
     globals_ = {k for k, v in env.globals.items() if not callable(v) and k not in ("range", "dict", "lipsum",
                                                                                    "cycler", "joiner", "namespace")}

@@ -38,11 +38,10 @@ def test_the_twin_writes_the_files_reportal_builds(tmp_path: Path, which: str) -
     pages = write_twin(ROOT, sites, tmp_path / "twin")
     hugo = _hugo(tmp_path / "twin", tmp_path / "public")
     # THEN both wrote the same pages, stylesheet and logos, byte for byte
-    assert pages == result.pages
     built = _tree(tmp_path / "dist")
     assert sorted(hugo) == sorted(built)
     assert [path for path in built if hugo[path] != built[path]] == []
-    assert sum(path.endswith(".html") for path in hugo) == result.pages
+    assert sum(path.endswith(".html") for path in hugo) == pages > result.pages > 0
 
 
 def test_a_construct_the_twin_cannot_translate_is_refused_by_name(tmp_path: Path) -> None:

@@ -77,9 +77,10 @@ def function_files(portals: list[Portal], paths: Paths, css: str) -> dict[str, b
 NOT_RECEIVED_PAGE = "_errors/not-received.html"  # infra/edge.yaml's CustomErrorResponses show it
 
 
-def _not_received(paths: Paths, tags: list[str], css: str, compiled: MemoryBytecodeCache) -> bytes:
-    """The edge's "not received" page: for each language of the portals (English first), that
-    the report was not received and to go back and send it again, in that language."""
+def not_received_context(paths: Paths, tags: list[str], css: str) -> dict[str, Any]:
+    """The context of the edge's "not received" page (`not_received.html`, rendered in English's
+    environment): for each language of the portals (English first), that the report was not
+    received and to go back and send it again, in that language."""
     from reportal.site.catalogs import language, load_translations
 
     notices = []
@@ -89,9 +90,7 @@ def _not_received(paths: Paths, tags: list[str], css: str, compiled: MemoryBytec
                         "title": text("Your report was not received"),
                         "text": text("Something went wrong on our side. Please go back and try again."),
                         "choose": text("Choose your country")})
-    env = make_environment(paths.templates, paths.translations, SOURCE_LANGUAGE, compiled)
-    return render_page(env, "not_received.html", {"lang": notices[0]["lang"], "dir": notices[0]["dir"],
-                                                 "css": css, "notices": notices})
+    return {"lang": notices[0]["lang"], "dir": notices[0]["dir"], "css": css, "notices": notices}
 
 
 def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = None, *,
@@ -134,7 +133,8 @@ def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = 
     add_file(files, css_path.lstrip("/"), css)
     for page, data in zip(pages, render_pages(pages, environment, render_page)):
         add_file(files, page.path, data)
-    add_file(files, NOT_RECEIVED_PAGE, _not_received(paths, sorted(usage), css_path, compiled))
+    add_file(files, NOT_RECEIVED_PAGE, render_page(environment(SOURCE_LANGUAGE), "not_received.html",
+                                                  not_received_context(paths, sorted(usage), css_path)))
     # One file per logo even when several portals show it (config refuses two logos with one name).
     logos = {Path(p.logo).name: p.logo for portal in portals for p in portal.partners if p.logo}
     for name, logo in sorted(logos.items()):
