@@ -28,6 +28,7 @@ from babel.support import NullTranslations, Translations
 from reportal.bcp47 import canonical as bcp47
 from reportal.bcp47 import locale_id
 from reportal.site.config import ConfigProblem
+from reportal.site.rules import text_problem
 
 __all__ = [
     "REVIEW_HEADER", "SOURCE_LANGUAGE", "TERMS_FILE", "Language", "bcp47", "catalog_path", "check_catalogs",
@@ -200,6 +201,10 @@ def _check_one(po: Path, tag: str, template: Catalog, unaccepted: list[str]) -> 
             continue
         names = set(_PLACEHOLDER.findall(shown))
         for string in strings:
+            why = text_problem(string if "\n" not in shown else string.replace("\n", " "))
+            if why:  # checked like config text: a bidi override (U+202E) would reach every page
+                problems.append(ConfigProblem(where, line, tag, f"translation of {shown!r} {why}"))
+                continue
             try:
                 string % dict.fromkeys(names, "")
                 ok = set(_PLACEHOLDER.findall(string)) == names
@@ -265,6 +270,22 @@ def term_problems(translations_dir: Path, po: Path, catalog: Catalog,
     return problems
 
 
+def _unreadable(po: Path) -> ConfigProblem | None:
+    """Why the catalog `po` cannot be used, or None: not a file, not UTF-8 (as its header says),
+    or a ``Plural-Forms`` header gettext cannot evaluate (every page would fail to render)."""
+    try:
+        Translations(io.BytesIO(compile_catalog(po)))
+    except OSError as exc:
+        return ConfigProblem(str(po), 0, "-", f"cannot be read ({exc.strerror or type(exc).__name__})")
+    except UnicodeDecodeError as exc:
+        return ConfigProblem(str(po), 0, "-", f"is not UTF-8 text (byte {exc.object[exc.start]:#04x}); "
+                                              "save the file as UTF-8")
+    except (ValueError, SyntaxError, KeyError, IndexError, TypeError) as exc:
+        return ConfigProblem(str(po), 0, "-", f"cannot be compiled ({type(exc).__name__}: {exc}); check the "
+                                              "Plural-Forms header against the language's CLDR rule")
+    return None
+
+
 def check_catalogs(translations_dir: Path, usage: dict[str, list[str]],
                    accepted: dict[str, list[str]] | None = None) -> list[ConfigProblem]:
     """Check the catalog serving each language in `usage` (BCP 47 tag → portal codes using it)
@@ -279,10 +300,22 @@ def check_catalogs(translations_dir: Path, usage: dict[str, list[str]],
     not, a term `terms.yaml` forbids in its language (in a msgid: in English). English needs
     no catalog.
     """
-    with (translations_dir / "messages.pot").open("rb") as fh:
-        template = read_po(fh)
+    pot = translations_dir / "messages.pot"
+    try:
+        with pot.open("rb") as fh:
+            template = read_po(fh)
+    except OSError as exc:
+        return [ConfigProblem(str(pot), 0, "-", f"cannot be read ({exc.strerror or type(exc).__name__}); "
+                              "`make messages` writes it")]
+    except (UnicodeDecodeError, ValueError) as exc:
+        return [ConfigProblem(str(pot), 0, "-", f"is not a gettext template ({type(exc).__name__}); "
+                              "`make messages` writes it")]
+    unreadable = {po: why for po in sorted(translations_dir.glob("*/LC_MESSAGES/messages.po"))
+                  if (why := _unreadable(po)) is not None}
+    if unreadable:
+        return list(unreadable.values())
     terms = forbidden_terms(translations_dir)
-    problems: list[ConfigProblem] = term_problems(translations_dir, translations_dir / "messages.pot", template, terms)
+    problems: list[ConfigProblem] = term_problems(translations_dir, pot, template, terms)
     for po in sorted(translations_dir.glob("*/LC_MESSAGES/messages.po")):  # every catalog, used or not
         problems.extend(term_problems(translations_dir, po, _read_unchanged(po), terms))
     checked: set[Path] = set()

@@ -359,7 +359,12 @@ def _logo_clashes(portal: Portal, source: Locator, published: dict[str, str]) ->
 
 
 def _read(path: Path, name: str, problems: list[ConfigProblem]) -> YamlDocument:
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:  # a folder named xx.yaml, no permission, a dangling link
+        problems.append(ConfigProblem(name, 0, "-", f"cannot be read ({exc.strerror or type(exc).__name__}); "
+                                                    "a portal is one YAML file"))
+        return YamlDocument(data=None)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

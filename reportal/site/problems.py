@@ -41,7 +41,14 @@ class ConfigProblem:
 
     def __str__(self) -> str:
         label = "warning: " if self.severity == "warning" else ""
-        return f"{self.file}:{self.line}: {self.key}: {label}{self.message}"
+        return _escaped(f"{self.file}:{self.line}: {self.key}: {label}{self.message}")
+
+
+def _escaped(text: str) -> str:
+    """`text` with every character that is not printable (controls, bidi overrides, lone
+    surrogates…) written as a Python escape: a quoted file name or value cannot steer the
+    terminal or reorder the line. Letters of every script are kept."""
+    return text if text.isprintable() else "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 class ConfigError(Exception):
