@@ -31,8 +31,8 @@ a figure is a snapshot, dated in every output.
 The schema read here (reportal.inbox.schema): `reports(portal, received_at, duplicate_of,
 status)` through its covering index `reports_stats` (step 8), and `stats_facts` (step 11): one
 narrow row per assessed URL — portal, month of receipt, outcome, hours to assessment and to
-removal — kept by triggers on `assessments`, so no query joins or parses dates (about 0.3 s
-for 100,000 reports with 200,000 assessed URLs on a busy 2-core machine; bench/stats.py).
+removal — kept by triggers on `assessments`, so no query joins or parses dates (0.42 s of CPU
+for the whole `reportal stats` process over 100,000 reports; bench/stats.py).
 None of it is content a reporter typed, so statistics survive `inbox purge`.
 """
 from __future__ import annotations
