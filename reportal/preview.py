@@ -20,7 +20,7 @@ from typing import Any, Callable
 from reportal.headers import SECURITY_HEADERS
 from reportal.local_aws import create_queues, free_port, function_url_event
 
-__all__ = ["PreviewHandler", "Preview", "serve"]
+__all__ = ["PreviewHandler", "Preview", "report_line", "serve"]
 
 QUEUE_NAME = "reportal-reports"
 
@@ -69,6 +69,20 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         return  # the stdlib logs client addresses; the preview logs nothing per request
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The stdlib's own refusals (400 bad request line, 414 URI too long, 501 unknown method,
+        505 HTTP version) with the CDN's security headers like every other answer, and a body
+        that never quotes the request."""
+        from http import HTTPStatus
+
+        self.close_connection = True
+        # A request line the server could not read leaves the version at HTTP/0.9, which gets
+        # no status line or headers: answer as HTTP/1.0, as for every other refusal.
+        self.request_version = "HTTP/1.0"
+        phrase = HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else "Error"
+        self._send(code, {"Content-Type": "text/plain; charset=utf-8", "Connection": "close"},
+                   f"{code} {phrase}\n".encode("ascii"), head_only=getattr(self, "command", None) == "HEAD")
 
     def _send(self, status: int, headers: dict[str, str], body: bytes, head_only: bool = False) -> None:
         self.send_response(status)
@@ -282,19 +296,23 @@ def workbench_hint(root: Path) -> str:
             f"  .venv/bin/reportal workbench{option}   then open http://127.0.0.1:8800/ (docs/workbench.md)")
 
 
+def report_line(report_id: str, portal: str, lang: str) -> str:
+    """The console line for a stored report: what came off the queue escaped
+    (`reportal.inbox.export.escape_text`), so no value can steer the terminal."""
+    from reportal.inbox.export import escape_text
+
+    return f"report received: {escape_text(report_id)} portal={escape_text(portal)} lang={escape_text(lang)}\n"
+
+
 def serve(root: Path, port: int = 8000, host: str = "127.0.0.1") -> int:
     """Run the local preview until interrupted; print one line per stored report."""
     import errno
     import signal
     import sys
 
-    from reportal.inbox.export import escape_text
-
     def announce(report_id: str, portal: str, lang: str) -> None:
-        # One write per line, so it cannot interleave with the function's JSON log lines; what
-        # came off the queue is escaped, so no value can steer the terminal.
-        sys.stdout.write(f"report received: {escape_text(report_id)} portal={escape_text(portal)} "
-                         f"lang={escape_text(lang)}\n")
+        # One write per line, so it cannot interleave with the function's JSON log lines.
+        sys.stdout.write(report_line(report_id, portal, lang))
         sys.stdout.flush()
 
     def drain_failed(error: str, retry: float) -> None:

@@ -130,3 +130,30 @@ def test_a_portal_added_and_built_while_the_preview_runs_accepts_reports(preview
         assert (status, answer["Location"]) == (303, "/sn/fr/thanks/")
     finally:
         (preview.root / "sites" / "sn.yaml").unlink()
+
+
+@pytest.mark.parametrize("request_bytes, status", [
+    (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    (b"BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n", 501),
+    (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+    (b"GET / \x1b[2J HTTP/1.1 x\r\nHost: x\r\n\r\n", 400),
+])
+def test_the_servers_own_refusals_carry_the_security_headers(preview: Any, request_bytes: bytes, status: int,
+                                                             capfd) -> None:
+    from reportal.headers import SECURITY_HEADERS
+
+    # GIVEN a request the stdlib server refuses before any handler of ours runs
+    answer = _raw(preview, request_bytes)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    # THEN the refusal has the CDN's headers, and quotes nothing of the request
+    assert head.startswith(f"HTTP/1.0 {status} ".encode())
+    for name, value in SECURITY_HEADERS.items():
+        assert f"\r\n{name}: {value}".encode() in head, name
+    assert b"\x1b" not in answer and b"aaaa" not in body and b"BREW" not in body
+    assert "\x1b" not in capfd.readouterr().err
+
+
+def test_the_console_line_escapes_what_came_off_the_queue() -> None:
+    from reportal.preview import report_line
+
+    assert report_line("ab12", "bz\x1b[2J", "es\u202e") == "report received: ab12 portal=bz\\x1b[2J lang=es\\u202e\n"
