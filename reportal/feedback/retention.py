@@ -3,8 +3,8 @@
 Periods come from each portal's `retention` (sites/_defaults.yaml, possibly shortened by the
 portal; a portal no longer configured gets the defaults' periods), counted in days from the
 report's `received_at`:
-- after `email_days`: the email address is removed (column and plaintext), and pending
-  mails of that report are dropped;
+- after `email_days`: the email address is removed (column and plaintext, and from any
+  conflicting content kept under the report's id), and pending mails of that report are dropped;
 - after `report_days`: everything the reporter typed or chose is removed — `urls`,
   `url_key`, `kind`, `notes`, `referrer`, `email`, `plaintext` — together with what was
   derived from it or written about it: the report's hosts (`report_hosts`), its URLs in the
@@ -76,6 +76,11 @@ def purge(db: sqlite3.Connection, periods: dict[str, Retention], default: Retent
                 " WHERE portal = ? AND received_at < ? AND (email IS NOT NULL OR"
                 " (plaintext IS NOT NULL AND json_extract(plaintext, '$.email') IS NOT NULL))",
                 (portal, email_cutoff)).rowcount
+            if "conflicts" in tables:  # conflicting content kept beside a report holds its own email
+                db.execute("UPDATE OR REPLACE conflicts SET plaintext = json_set(plaintext, '$.email', NULL)"
+                           " WHERE json_extract(plaintext, '$.email') IS NOT NULL AND report_id IN"
+                           " (SELECT report_id FROM reports WHERE portal = ? AND received_at < ?)",
+                           (portal, email_cutoff))
         if reports and "url_search" in tables:  # merge the index's segments: deleted URLs' trigrams go too
             db.execute("INSERT INTO url_search (url_search) VALUES ('optimize')")
         if "outbox" in tables:

@@ -113,3 +113,22 @@ def test_purge_refuses_a_config_that_lengthens_a_period(tmp_path: Path, capsys) 
     assert "bz.yaml:4: retention.report_days: 900 days is longer than the 365 days" in err
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT notes FROM reports").fetchone() == ("notes-oldbz",)
+
+
+def test_conflicting_content_loses_its_email_with_the_report_and_goes_with_its_content(tmp_path: Path, capsys) -> None:
+    root, db = _root(tmp_path), tmp_path / "inbox.sqlite"
+    # GIVEN reports past the email period and past the report period, each with conflicting
+    # content (an envelope reusing its id) kept beside it
+    mid, old = _report("bz", 60, "midbz"), _report("bz", 250, "oldbz")
+    with Store(db) as store:
+        store.add_many([mid, old])
+        store.add_many([{**mid, "notes": "other", "email": "x@mail.example"},
+                        {**old, "notes": "other", "email": "y@mail.example"}])
+    # WHEN purge runs
+    assert main(["--root", str(root), "inbox", "purge", "--db", str(db)]) == 0
+    capsys.readouterr()
+    with Store(db) as store:
+        # THEN the email is gone from the mid one's conflict, and the old one's conflict is gone
+        assert [c["report"]["email"] for c in store.conflicts(mid["report_id"])] == [None]
+        assert store.conflicts(old["report_id"]) == []
+        assert b"x@mail.example" not in db.read_bytes()
