@@ -65,9 +65,13 @@ def _page(report: dict[str, Any], status: int = 200, forms: dict[int, AssessForm
     by_url = {a["url"]: a for a in report.get("assessments", [])}
     mails = [describe(m) for m in mail_state(store().db, report["report_id"])]
     row = store().db.execute("SELECT purged_at FROM reports WHERE report_id = ?", (report["report_id"],)).fetchone()
+    conflicts = [{"stored_at": c["stored_at"], "received_at": c["received_at"],
+                  "urls": [u.get("normalized") for u in c["report"].get("urls", [])],
+                  "fields": _reporter_fields(c["report"])} for c in store().conflicts(report["report_id"])]
     return render_template("report.html", report=report, assess=assess, by_url=by_url,
                            note=note or NoteForm(formdata=None), problem=problem, mails=mails,
-                           purged_at=row[0] if row else None, reporter_fields=_reporter_fields(report)), status
+                           purged_at=row[0] if row else None, reporter_fields=_reporter_fields(report),
+                           conflicts=conflicts), status
 
 
 @blueprint.route("/<report_id>")

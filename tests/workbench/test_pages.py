@@ -182,3 +182,18 @@ def test_a_field_added_to_the_form_is_shown_on_the_report_page(ana: Any, seeded:
     html = ana.get(f"/reports/{'d' * 32}").get_data(as_text=True)
     assert "<dt>Platform</dt>" in html and "&lt;i&gt;Chat&lt;/i&gt;\\u202e" in html
 
+
+
+def test_conflicting_content_under_the_id_is_shown_inert(ana: Any, seeded: Seeded) -> None:
+    from reportal.inbox.store import Store
+
+    # GIVEN an envelope that reused the id of a stored report with other, hostile content
+    with Store(seeded.db) as store:
+        report = store.get(seeded.reports["two"])
+        plaintext = {k: report[k] for k in ("report_id", "received_at", "portal", "lang", "urls", "kind", "notes",
+                                            "referrer", "email")}
+        assert store.add_many([{**plaintext, "notes": "forged <b>x</b>\u202e"}]).conflicts == 1
+    # WHEN the report is opened THEN the other content is listed, escaped, apart from the report
+    html = ana.get(f"/reports/{seeded.reports['two']}").get_data(as_text=True)
+    assert "Other content received under this id (1)" in html
+    assert "forged &lt;b&gt;x&lt;/b&gt;\\u202e" in html and "\u202e" not in html
