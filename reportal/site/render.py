@@ -11,8 +11,6 @@ by Jinja as usual. Translators therefore write plain text (`&` is shown as `&`).
 from __future__ import annotations
 
 import os
-import pickle
-import traceback
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -20,6 +18,7 @@ from jinja2 import BytecodeCache, Environment
 from jinja2.bccache import Bucket
 from reportal.site.catalogs import load_translations
 from reportal.pages_env import install_translations, page_environment
+from reportal.site.processes import available, beside
 
 __all__ = ["MemoryBytecodeCache", "install_translations", "make_environment", "render_page", "render_pages"]
 
@@ -59,14 +58,6 @@ def render_page(env: Environment, template: str, context: dict[str, Any]) -> byt
     return env.get_template(template).render(context).encode("utf-8")
 
 
-def _processes() -> int:
-    """2 where the platform can fork and this process may run on two CPUs or more, else 1."""
-    if not hasattr(os, "fork"):
-        return 1
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return 2 if cpus >= 2 else 1
-
-
 def render_pages(pages: Sequence[Any], environment: Callable[[str], Environment],
                  render_one: Callable[[Environment, str, dict[str, Any]], bytes] = render_page,
                  processes: int | None = None) -> list[bytes]:
@@ -85,7 +76,7 @@ def render_pages(pages: Sequence[Any], environment: Callable[[str], Environment]
         first.setdefault((page.lang, page.template, id(page.context)), index)
     jobs = sorted(set(first.values()), key=lambda i: (pages[i].lang, i))
     if processes is None:
-        processes = _processes() if len(jobs) >= PARALLEL_MIN_PAGES else 1
+        processes = available() if len(jobs) >= PARALLEL_MIN_PAGES else 1
 
     def render(indexes: list[int]) -> list[bytes]:
         return [render_one(environment(pages[i].lang), pages[i].template, pages[i].context) for i in indexes]
@@ -99,44 +90,6 @@ def render_pages(pages: Sequence[Any], environment: Callable[[str], Environment]
         while 0 < cut < len(jobs) and pages[jobs[cut]].lang == pages[jobs[cut - 1]].lang:
             cut += 1  # whole languages on each side: each process makes its own environments
         ours, theirs = jobs[:cut], jobs[cut:]
-        mine, child = _render_forked(theirs, render, lambda: render(ours))
+        mine, child = beside(lambda: render(theirs), lambda: render(ours))
         done = dict(zip(ours, mine)) | dict(zip(theirs, child))
     return [done[first[(page.lang, page.template, id(page.context))]] for page in pages]
-
-
-def _render_forked(indexes: list[int], render: Callable[[list[int]], list[bytes]],
-                   meanwhile: Callable[[], list[bytes]]) -> tuple[list[bytes], list[bytes]]:
-    """Render `indexes` in a forked child while this process runs `meanwhile()`; returns what
-    `meanwhile` returned and the child's pages."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: render, send, leave without running any of the parent's cleanup
-        status = 0
-        try:
-            os.close(read_end)
-            try:
-                payload = pickle.dumps(("ok", render(indexes)), protocol=pickle.HIGHEST_PROTOCOL)
-            except BaseException as exc:  # sent to the parent, which raises it
-                status = 1
-                try:
-                    payload = pickle.dumps(("error", exc))
-                except Exception:
-                    payload = pickle.dumps(("error", RuntimeError(traceback.format_exc())))
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(payload)
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    try:
-        mine = meanwhile()
-    except BaseException:
-        os.close(read_end)
-        os.waitpid(pid, 0)
-        raise
-    with os.fdopen(read_end, "rb") as pipe:
-        payload = pipe.read()
-    os.waitpid(pid, 0)
-    kind, value = pickle.loads(payload) if payload else ("error", RuntimeError("the rendering child died"))
-    if kind == "error":
-        raise value
-    return mine, value

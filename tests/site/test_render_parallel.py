@@ -1,5 +1,5 @@
-"""Rendering in two processes (`render_pages`): the same bytes in the same order as one process,
-and a template error in the forked child fails the build as it would in one process."""
+"""Rendering and writing in two processes (`render_pages`, `write_output`): the same bytes in the
+same order as one process, and an error in the forked child fails the build as it would here."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,6 +13,7 @@ from bench.sites import write_sites
 from reportal.site.build import Paths, catalogued
 from reportal.site.config import load_config
 from reportal.site.pages import plan_pages
+from reportal.site.output import write_output
 from reportal.site.render import MemoryBytecodeCache, make_environment, render_pages
 from tests.support import ROOT
 
@@ -50,3 +51,22 @@ def test_an_error_in_the_forked_child_is_raised_here(planned: tuple[list[Any], A
     # WHEN the pages are rendered in two processes THEN the template's error reaches the caller
     with pytest.raises(UndefinedError, match="portal"):
         render_pages([*pages, broken], environment, processes=2)
+
+
+def test_two_processes_write_what_one_writes(tmp_path: Path) -> None:
+    # GIVEN two output folders holding the same earlier site (some files to keep, change and drop)
+    earlier = {f"p{i // 10}/{i}/index.html": f"old {i}".encode() for i in range(300)}
+    site = {rel: (data if i % 3 else b"new") for i, (rel, data) in enumerate(sorted(earlier.items())) if i % 7}
+    site["extra/index.html"] = b"extra"
+    for name in ("one", "two"):
+        write_output(tmp_path / name, earlier, processes=1)
+    # WHEN the next site is written by one process into one and by two into the other
+    one = write_output(tmp_path / "one", site, processes=1)
+    two = write_output(tmp_path / "two", site, processes=2)
+    # THEN both hold exactly the site and count the same writes, unchanged files and removals
+    assert one == two and (two.written, two.unchanged, two.removed) == (
+        sum(1 for i in range(300) if i % 7 and not i % 3) + 1, sum(1 for i in range(300) if i % 7 and i % 3),
+        sum(1 for i in range(300) if not i % 7))
+    for name in ("one", "two"):
+        assert {p.relative_to(tmp_path / name).as_posix(): p.read_bytes()
+                for p in (tmp_path / name).rglob("*") if p.is_file()} == site
