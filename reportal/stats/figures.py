@@ -47,7 +47,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 __all__ = [
-    "COUNT_KEYS", "KEYS", "SUPPRESSED", "Period", "PeriodError", "compute", "month_range", "publish", "to_csv",
+    "COUNT_KEYS", "KEYS", "MAX_MONTHS", "SUPPRESSED", "Period", "PeriodError", "compute", "month_range", "publish", "to_csv",
     "to_json",
 ]
 
@@ -58,6 +58,10 @@ KEYS = ("portal", "month", *COUNT_KEYS, "median_hours_to_assessment", "median_ho
 SUPPRESSED = "<5"
 SMALL = 5  # counts 1..SMALL-1 are suppressed; medians need SMALL values
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# The longest period one run computes and draws (ten years): bounds the work a typed --since or
+# an envelope's received_at (the default --since is the oldest report's month) can ask for.
+# The partner report's charts cost ~3 s for 120 months and grow faster than linearly (600: 14 s).
+MAX_MONTHS = 120
 
 
 class PeriodError(ValueError):
@@ -75,7 +79,8 @@ class Period:
     def parse(cls, since: str | None, until: str | None, *, first: str | None,
               now: datetime | None = None) -> "Period":
         """Check `since`/`until` (YYYY-MM or None). `until` defaults to the last ended month,
-        `since` to `first` (the oldest month in the data) or `until`. Raises `PeriodError`."""
+        `since` to `first` (the oldest month in the data) or `until`, at most `MAX_MONTHS`
+        before `until`. Raises `PeriodError` (also for a period longer than `MAX_MONTHS`)."""
         now = now or datetime.now(timezone.utc)
         current = f"{now.year:04d}-{now.month:02d}"
         for name, value in (("--since", since), ("--until", until)):
@@ -86,9 +91,13 @@ class Period:
         if until >= current:
             raise PeriodError(f"--until {until}: that month has not ended yet; figures cover whole "
                               f"calendar months (the last one ended is {last_ended})")
-        since = since or min(first or until, until)
+        if since is None:  # the oldest month in the data, but no more than MAX_MONTHS back
+            since = max(min(first or until, until), _add_months(until, 1 - MAX_MONTHS))
         if since > until:
             raise PeriodError(f"--since {since} is after --until {until}")
+        if since < _add_months(until, 1 - MAX_MONTHS):
+            raise PeriodError(f"--since {since}: a period is at most {MAX_MONTHS} months (from "
+                              f"{_add_months(until, 1 - MAX_MONTHS)} to {until}); ask for longer ones in parts")
         return cls(since, until)
 
     def months(self) -> list[str]:

@@ -193,6 +193,7 @@ class Accounts:
             raise LoginRefused("bad-credentials")
         password_hash, secret, last_step, locked_until, disabled = row
         if locked_until and locked_until > _text(moment):
+            self._verify(self._dummy, password)  # the same work as any refusal: a fast answer would say the name exists
             self._record(name, "login-failed", name, {"reason": "locked"}, moment)
             raise LoginRefused("locked")
         if not self._verify(password_hash, password):

@@ -35,6 +35,8 @@ def index() -> Any:
     filters = {name: request.args.get(name, "").strip() for name in _FILTERS}
     filters = {name: value for name, value in filters.items() if value and len(value) <= 300}
     before = request.args.get("before", type=int)
+    if before is not None and not 0 <= before <= 2**63 - 1:  # SQLite's integers; a bigger one overflowed (500)
+        abort(400, "That page of the audit log does not exist.")
     size = current_app.extensions["reportal.workbench"].page_size * 2
     rows = audit.entries(store().db, before=before, limit=size + 1, **filters)
     entries = [{**row, "detail": _detail(row["detail"])} for row in rows[:size]]

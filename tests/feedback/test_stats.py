@@ -183,3 +183,17 @@ def test_html_for_several_portals_is_one_file_each(seeded: Path, tmp_path: Path,
     # AND without --out, several portals are refused rather than run together
     assert main(["stats", "--db", str(seeded), "--format", "html", "--since", "2026-01", "--until", "2026-02"]) == 2
     assert "one HTML file per portal" in capsys.readouterr().err
+
+
+def test_a_period_is_at_most_ten_years_so_one_run_stays_bounded(seeded: Path, capsys) -> None:
+    # GIVEN a period of 24,000 months (typed, or from an envelope sealed with received_at 0001-01-01)
+    now = datetime(2026, 11, 15, tzinfo=timezone.utc)
+    # WHEN it is asked for explicitly THEN it is refused, naming the longest period allowed
+    with pytest.raises(PeriodError, match=r"--since 0001-01: a period is at most 120 months \(from 2016-11 to 2026-10\)"):
+        Period.parse("0001-01", None, first=None, now=now)
+    assert main(["stats", "--db", str(seeded), "--format", "json", "--since", "0001-01", "--until", "2026-10"]) == 2
+    assert "a period is at most 120 months" in capsys.readouterr().err
+    # AND by default (the oldest report's month) it stops 120 months back; exactly 120 months is allowed
+    assert Period.parse(None, None, first="0001-01", now=now) == Period("2016-11", "2026-10")
+    assert Period.parse("2016-11", "2026-10", first=None, now=now).months()[0] == "2016-11"
+    assert len(Period.parse("2016-11", "2026-10", first=None, now=now).months()) == 120

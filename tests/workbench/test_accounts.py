@@ -190,3 +190,31 @@ def test_text_that_is_not_unicode_is_refused_not_raised(store, accounts) -> None
         accounts.add("bob", "analyst", PASSWORD + bad)
     with pytest.raises(AccountError, match="no analyst named"):
         accounts.disable(bad)
+
+
+class _CountingHasher(PasswordHasher):
+    """Cheap Argon2id that counts the verifications (each is the expensive part of a login)."""
+
+    verified = 0
+
+    def verify(self, hash: str, password: str) -> bool:  # noqa: A002 (argon2-cffi's name)
+        type(self).verified += 1
+        return super().verify(hash, password)
+
+
+def test_a_locked_account_costs_a_refusal_the_same_hashing_as_an_unknown_name(store) -> None:
+    # GIVEN an account locked by five failures (a fast answer would tell an attacker the name exists)
+    accounts = Accounts(store.db, hasher=_CountingHasher(time_cost=1, memory_cost=8, parallelism=1))
+    accounts.add("alice", "analyst", PASSWORD)
+    for n in range(5):
+        with pytest.raises(LoginRefused):
+            accounts.authenticate("alice", "wrong password!", "123456", now=T0 + timedelta(seconds=n))
+    # WHEN the locked name and an unknown name are each tried once
+    counts = []
+    for name in ("alice", "nobody"):
+        before = _CountingHasher.verified
+        with pytest.raises(LoginRefused):
+            accounts.authenticate(name, "wrong password!", "123456", now=T0 + timedelta(minutes=1))
+        counts.append(_CountingHasher.verified - before)
+    # THEN each refusal hashed the password typed once
+    assert counts == [1, 1]

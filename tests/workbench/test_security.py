@@ -289,3 +289,14 @@ def test_a_garbage_session_cookie_is_a_fresh_visitor(client: Any, seeded: Seeded
         client.set_cookie("workbench", value)
         assert client.get("/").status_code == 302
         assert client.get("/login").status_code == 200
+
+
+def test_an_audit_page_number_beyond_sqlite_integers_is_a_clear_400(client: Any, seeded: Seeded) -> None:
+    # GIVEN a supervisor WHEN the audit log is paged from a number SQLite cannot hold (was a 500: OverflowError)
+    _logged_in(client, seeded, "sam")
+    for before in ("99999999999999999999999", "-5"):
+        answer = client.get(f"/audit?before={before}")
+        # THEN the 400 page, with the headers, no traceback
+        body = answer.get_data(as_text=True)
+        assert answer.status_code == 400 and "That page of the audit log does not exist." in body
+        assert "Traceback" not in body and answer.headers["Cache-Control"] == "no-store"
