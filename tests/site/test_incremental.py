@@ -171,3 +171,24 @@ def test_the_fingerprint_names_the_version_of_every_library_the_rendering_code_i
     assert libraries <= set(build_module.RENDER_LIBRARIES)
     versions = dict(build_module._library_versions())
     assert versions["cldr"] and versions["python"] and set(build_module.RENDER_LIBRARIES) <= set(versions)
+
+
+def test_an_unchanged_cli_rebuild_answers_from_the_record_without_the_build_libraries(tmp_path: Path) -> None:
+    # GIVEN a finished `reportal build` of the fixture portals
+    import subprocess
+    import sys
+
+    args = ["build", "--sites", str(FIXTURE_SITES), "--out", str(tmp_path / "dist"),
+            "--function-out", str(tmp_path / "function")]
+    probe = ("import sys; from reportal.cli import main; code = main(sys.argv[1:]); "
+             "print(sorted(m for m in ('pydantic', 'jinja2', 'babel', 'yaml') if m in sys.modules)); sys.exit(code)")
+    first = subprocess.run([sys.executable, "-c", probe, *args], cwd=ROOT, capture_output=True, text=True, check=True)
+    # WHEN it runs again with nothing changed
+    again = subprocess.run([sys.executable, "-c", probe, *args], cwd=ROOT, capture_output=True, text=True, check=True)
+    # THEN it says what the full build said (nothing written), prints the same warnings, and
+    # imported none of the libraries a build needs
+    assert "['babel', 'jinja2', 'pydantic', 'yaml']" in first.stdout
+    written = first.stdout.splitlines()[0].rsplit("(", 1)[1].split()[0]
+    assert again.stdout.splitlines() == [
+        first.stdout.splitlines()[0].replace(f"({written} written, 0 unchanged", f"(0 written, {written} unchanged"), "[]"]
+    assert again.stderr == first.stderr
