@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import os
+import re
 import threading
 import time
 from functools import partial
@@ -23,6 +24,7 @@ from reportal.local_aws import create_queues, free_port, function_url_event
 __all__ = ["PreviewHandler", "Preview", "report_line", "serve"]
 
 QUEUE_NAME = "reportal-reports"
+_FINGERPRINT = re.compile(r"\.[0-9a-f]{8,}\.[A-Za-z0-9]+$")  # as reportal.deploy names them
 
 
 class _Reloading:
@@ -124,7 +126,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if ctype.startswith("text/") or ctype == "image/svg+xml":
             ctype += "; charset=utf-8"
-        cache = "no-cache" if target.suffix == ".html" else "public, max-age=31536000, immutable"
+        # Only a fingerprinted file (style.<hex>.css) is immutable; pages, robots.txt, sitemap.xml,
+        # favicon.ico and logos change with a rebuild under the same name.
+        cache = "public, max-age=31536000, immutable" if _FINGERPRINT.search(target.name) else "no-cache"
         self._send(status, {"Content-Type": ctype, "Cache-Control": cache}, target.read_bytes(), head_only)
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib name

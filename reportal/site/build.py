@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from reportal.site.catalogs import SOURCE_LANGUAGE, catalog_path, check_catalogs, compile_catalog, is_source, locale_id
 from reportal.site.config import ConfigError, ConfigProblem, Portal, emergency_problems, load_config
+from reportal.site.crawl import crawl_files
 from reportal.site.output import WriteStats, add_file, write_output
 from reportal.site.pages import plan_pages, portal_context, portal_languages, report_switcher
 from reportal.site.render import MemoryBytecodeCache, make_environment, render_page, render_pages
@@ -139,6 +140,8 @@ def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = 
     logos = {Path(p.logo).name: p.logo for portal in portals for p in portal.partners if p.logo}
     for name, logo in sorted(logos.items()):
         add_file(files, f"logos/{name}", (paths.sites / logo).read_bytes())
+    for name, data in crawl_files(portals, paths.templates).items():  # robots.txt, sitemap.xml, favicon.ico
+        add_file(files, name, data)
     fn = function_files(portals, paths, css_path)
     if strict and warnings:
         raise ConfigError(warnings)

@@ -19,7 +19,8 @@ from reportal.fields import form_values
 from reportal.site.catalogs import SOURCE_LANGUAGE, country_name, language, opening_hours
 from reportal.site.config import EMERGENCY_KINDS, HelpEntry, Portal
 
-__all__ = ["KINDS", "Page", "empty_form", "plan_pages", "portal_context", "portal_languages", "report_switcher"]
+__all__ = ["KINDS", "Page", "alternates", "empty_form", "page_href", "plan_pages", "portal_context", "portal_languages",
+           "report_switcher"]
 
 # Page kind → (template, path under /<cc>/<lang>/).
 KINDS: dict[str, tuple[str, str]] = {
@@ -47,7 +48,8 @@ def portal_languages(portal: Portal) -> list[str]:
     return tags[:1] + sorted(tags[1:])
 
 
-def _href(code: str, lang: str, kind: str) -> str:
+def page_href(code: str, lang: str, kind: str) -> str:
+    """The URL path of a page of `kind` (a key of `KINDS`), e.g. `/bz/es/privacy/`."""
     suffix = KINDS[kind][1].removesuffix("index.html")
     return f"/{code}/{lang}/{suffix}"
 
@@ -100,20 +102,20 @@ def portal_context(portal: Portal, lang: str, css: str, catalogued: bool = True)
             "help": [_help_line(h, lang, page.tag) for h in portal.help],
             "has_emergency": any(h.kind in EMERGENCY_KINDS and h.phone for h in portal.help),
         },
-        "links": {kind: _href(portal.code, lang, kind) for kind in KINDS if kind != "404"},
+        "links": {kind: page_href(portal.code, lang, kind) for kind in KINDS if kind != "404"},
         "retention": portal.retention.model_dump(),
     }
 
 
-def _alternates(portal: Portal, base: str, kind: str) -> list[dict[str, str]]:
+def alternates(portal: Portal, base: str, kind: str) -> list[dict[str, str]]:
     """One alternate per language (sorted by tag) plus x-default; `href` absolute, `path` local."""
     tags = portal_languages(portal)
     alts = [
-        {"hreflang": tag, "href": base + _href(portal.code, tag, kind), "path": _href(portal.code, tag, kind),
+        {"hreflang": tag, "href": base + page_href(portal.code, tag, kind), "path": page_href(portal.code, tag, kind),
          "native": language(tag).native, "dir": language(tag).dir}
         for tag in sorted(tags)
     ]
-    alts.append({"hreflang": "x-default", "href": base + _href(portal.code, tags[0], kind)})
+    alts.append({"hreflang": "x-default", "href": base + page_href(portal.code, tags[0], kind)})
     return alts
 
 
@@ -125,7 +127,7 @@ def empty_form() -> dict[str, Any]:
 
 def report_switcher(portal: Portal, lang: str) -> list[dict[str, str]]:
     """The language switcher of the report page in `lang`: the report page in each other language."""
-    alts = _alternates(portal, portal.base_url.rstrip("/"), "report")
+    alts = alternates(portal, portal.base_url.rstrip("/"), "report")
     return [a for a in alts if a["hreflang"] not in ("x-default", lang)]
 
 
@@ -139,7 +141,7 @@ def _root_listing(portals: list[Portal]) -> list[dict[str, Any]]:
             name = p.names.get(tag) or country_name(p.code, tag)
             if all(n["name"] != name for n in names):
                 names.append({"lang": tag, "dir": language(tag).dir, "name": name})
-        langs = [{"lang": t, "dir": language(t).dir, "native": language(t).native, "href": _href(p.code, t, "report")}
+        langs = [{"lang": t, "dir": language(t).dir, "native": language(t).native, "href": page_href(p.code, t, "report")}
                  for t in portal_languages(p)]
         listing.append({"code": p.code, "href": f"/{p.code}/", "names": names, "languages": langs})
     return listing
@@ -159,7 +161,7 @@ def plan_pages(portals: list[Portal], css: str, catalogued: Callable[[str], bool
             for kind, (template, rel) in KINDS.items():
                 ctx = dict(shared, page=kind, switcher=[], alternates=[], form=form)
                 if kind != "404":
-                    alts = _alternates(portal, base, kind)
+                    alts = alternates(portal, base, kind)
                     ctx["alternates"] = alts
                     ctx["switcher"] = [a for a in alts if a["hreflang"] not in ("x-default", lang)]
                 pages.append(Page(f"{portal.code}/{lang}/{rel}", template, lang, ctx))
