@@ -208,7 +208,10 @@ def verify(db: sqlite3.Connection, head: str | None = None, *, anchor_file: Path
     `seq` must run 1, 2, 3… without a gap. `head`, if given (from `reportal audit head`, a
     backup or the anchor file), must be the hash of an entry of the chain: entries may have
     been appended since, but none before it changed and none was cut off. `anchor_file`, if
-    given and present, must agree line by line (each `seq hash` it holds is in the chain).
+    given, must agree line by line (each `seq hash` it holds is in the chain), and must exist
+    and hold at least one entry when the chain has any (a file removed or emptied along with
+    a rewrite would otherwise let the rewrite pass). It may lag behind the chain (an anchor
+    that could not be written is a warning at commit time).
     """
     prev, expected, by_hash, by_seq = GENESIS, 1, {}, {}
     for row in db.execute(f"SELECT {_FIELDS} FROM audit ORDER BY seq"):
@@ -225,11 +228,20 @@ def verify(db: sqlite3.Connection, head: str | None = None, *, anchor_file: Path
     if head is not None and head != GENESIS and head.strip().lower() not in by_hash:
         return AuditBreak(0, f"the head {head[:64]} is not in the chain (entries cut off or rewritten; "
                              f"the chain has {last} entries)")
-    if anchor_file is not None and anchor_file.exists():
+    if anchor_file is not None and last and not anchor_file.is_file():
+        # whoever can rewrite the chain could also remove the file that would catch it
+        return AuditBreak(0, f"the anchor file {anchor_file} is missing but the chain has {last} entries: "
+                             "a rewritten chain could not be told apart")
+    if anchor_file is not None and anchor_file.is_file():
+        lines = 0
         for number, seq, digest in _anchored(anchor_file):
+            lines += 1
             if seq not in by_seq:
                 return AuditBreak(seq, f"is in {anchor_file.name} (line {number}) but not in the database "
                                        f"(the chain has {last} entries): cut off")
             if by_seq[seq] != digest:
                 return AuditBreak(seq, f"its hash differs from {anchor_file.name} line {number}: rewritten")
+        if last and not lines:
+            return AuditBreak(0, f"the anchor file {anchor_file} holds no entry but the chain has {last}: "
+                                 "a rewritten chain could not be told apart")
     return None

@@ -121,3 +121,32 @@ def test_an_unwritable_anchor_file_does_not_undo_a_committed_change(store, tmp_p
     digest = store.record("alice", "view-report", "r1")
     assert audit.head(store.db) == digest
     assert "cannot append to the anchor file" in caplog.text and "audit-head.log" in caplog.text
+
+
+def test_a_recomputed_chain_does_not_pass_by_removing_or_emptying_the_anchor_file(store, tmp_path) -> None:
+    # GIVEN three anchored entries, then entry 2 rewritten and every hash after it recomputed
+    for n in range(3):
+        store.record("alice", "view-report", f"r{n}")
+    anchor = tmp_path / "audit-head.log"
+    _tamper(store.db, "UPDATE audit SET target = 'other' WHERE seq = 2")
+    prev = store.db.execute("SELECT hash FROM audit WHERE seq = 1").fetchone()[0]
+    for row in store.db.execute("SELECT seq, at, actor, actor_kind, action, target, detail FROM audit"
+                                " WHERE seq >= 2 ORDER BY seq").fetchall():
+        digest = audit._hash(*row, prev)
+        store.db.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, digest, row[0]))
+        prev = digest
+    # WHEN the anchor file is emptied, or removed THEN verify still refuses the chain
+    anchor.write_text("")
+    found = audit.verify(store.db, anchor_file=anchor)
+    assert found is not None and found.seq == 0 and "holds no entry but the chain has 3" in found.reason
+    anchor.unlink()
+    found = audit.verify(store.db, anchor_file=anchor)
+    assert found is not None and "is missing but the chain has 3 entries" in found.reason
+    # AND an empty log with no anchor file yet holds
+    assert audit.verify(_empty_log(tmp_path), anchor_file=tmp_path / "empty" / "audit-head.log") is None
+
+
+def _empty_log(tmp_path):
+    from reportal.inbox.store import Store
+
+    return Store(tmp_path / "empty" / "inbox.sqlite").db
