@@ -29,11 +29,22 @@ def _page(path: Path):  # noqa: ANN202 - an ElementTree element
     return html5lib.HTMLParser(namespaceHTMLElements=True).parse(path.read_bytes())
 
 
+def _noindex(path: Path) -> bool:
+    """Whether the page asks search engines not to index it (the edge's not-received page)."""
+    return any(m.get("name") == "robots" and "noindex" in m.get("content", "")
+               for m in _page(path).findall(".//h:meta", NS))
+
+
 def _indexable(dist: Path) -> list[str]:
     """Relative paths of the pages a search result may show: every HTML file but the 404
-    pages and /<cc>/index.html (the default language's report page again)."""
-    return sorted(p.relative_to(dist).as_posix() for p in dist.rglob("*.html")
-                  if p.name != "404.html" and len(p.relative_to(dist).parts) != 2)
+    pages, /<cc>/index.html (the default language's report page again) and noindex pages."""
+    found = []
+    for path in dist.rglob("*.html"):
+        rel = path.relative_to(dist)
+        if path.name == "404.html" or (len(rel.parts) == 2 and rel.name == "index.html") or _noindex(path):
+            continue
+        found.append(rel.as_posix())
+    return sorted(found)
 
 
 def test_sitemap_lists_every_page_once_with_the_alternates_the_page_carries(site: dict) -> None:
@@ -105,6 +116,8 @@ def test_every_page_has_a_meta_description_in_its_language(site: dict) -> None:
     dist = site["dist"]
     seen = {}
     for path in sorted(dist.rglob("*.html")):
+        if _noindex(path):
+            continue  # not shown in search results: no description needed
         doc = _page(path)
         metas = [m.get("content") for m in doc.findall(".//h:meta", NS) if m.get("name") == "description"]
         rel = path.relative_to(dist).as_posix()
