@@ -160,8 +160,9 @@ def notify(db: sqlite3.Connection, settings: SmtpSettings, *, key: bytes, portal
                            received=date.fromisoformat(mail.received_at[:10]), hotline=hotline,
                            portal=portals.get(mail.portal), translations_dir=translations_dir, outcome=outcome)
             try:
-                Address(addr_spec=mail.email.strip())
-                message = text.message(settings.sender, mail.email.strip(), hotline)
+                # the parsed mailbox alone: RFC 5322 comments typed around it ("(text)a@b.c") dropped
+                recipient = Address(addr_spec=mail.email.strip()).addr_spec
+                message = text.message(settings.sender, recipient, hotline)
             except (ValueError, IndexError, TypeError):  # a line break, no @, … (never quoted: it is typed)
                 settle(db, mail.id, "dropped", now=clock(), reason="address-invalid")
                 result.dropped.append(label + " (the address cannot be written to)")

@@ -284,3 +284,18 @@ def test_cli_refuses_a_missing_password_variable(tmp_path: Path, capsys, monkeyp
                  "--db", str(tmp_path / "x.sqlite")])
     assert code == 2
     assert "NO_SUCH_SMTP_PASSWORD: that environment variable is not set" in capsys.readouterr().err
+
+
+def test_a_comment_typed_around_the_address_never_reaches_the_mail(tmp_path: Path, smtp) -> None:
+    mailbox, port = smtp
+    db = tmp_path / "inbox.sqlite"
+    # GIVEN an address with RFC 5322 comments around it (no space: the form's check lets it through)
+    typed = "(Pay-the-fine-at-evil.example)ana@example.org(call-555-0100)"
+    with Store(db) as store:
+        store.add_many([report(typed)])
+    # WHEN notify runs THEN the mail goes to the mailbox alone: the typed comments are in no header
+    assert notify(db, port) == 0
+    assert mailbox.envelopes == [("hotline@example.org", ["ana@example.org"])]
+    (message,) = mailbox.messages
+    assert message["To"] == "ana@example.org"
+    assert "evil.example" not in message.as_string() and "555-0100" not in message.as_string()
