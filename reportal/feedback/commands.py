@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_inbox_commands", "defaults_retention"]
+__all__ = ["add_inbox_commands"]
 
 DEFAULT_DB = "var/inbox.sqlite"
 
@@ -33,18 +33,6 @@ def _load_portals(root: Path) -> Any:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) in {root / 'sites'}; nothing was done.", file=sys.stderr)
         return None
-
-
-def defaults_retention(root: Path) -> Any:
-    """The retention `_defaults.yaml` states (applies to reports of portals no longer configured)."""
-    import yaml
-
-    from reportal.site.config import DEFAULT_RETENTION, Retention
-
-    path = root / "sites" / "_defaults.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
-    stated = data.get("retention") if isinstance(data, dict) else None
-    return Retention.model_validate(stated) if isinstance(stated, dict) else DEFAULT_RETENTION
 
 
 def _inbox_notify(args: argparse.Namespace) -> int:
@@ -115,7 +103,7 @@ def _inbox_purge(args: argparse.Namespace) -> int:
         return 0
     with Store(db_path) as store:
         try:
-            result = purge(store.db, periods, defaults_retention(root), actor=audit.os_user())
+            result = purge(store.db, periods, loaded.retention, actor=audit.os_user())
         except sqlite3.Error as exc:
             return _error(f"the inbox database failed ({type(exc).__name__}: {exc}); nothing was purged")
         audit.anchor(store.db)

@@ -204,6 +204,10 @@ class LoadedConfig:
 
     portals: list[Portal]
     warnings: list[ConfigProblem]
+    # The `retention` of sites/_defaults.yaml, validated (DEFAULT_RETENTION when it states
+    # none): what applies to reports of a portal that is no longer configured. A portal's own
+    # (shorter) periods are `portal.retention`.
+    retention: Retention = DEFAULT_RETENTION
 
     @property
     def recipients(self) -> list[str]:
@@ -233,6 +237,28 @@ def _schema_problems(data: dict[str, Any], source: Locator) -> tuple[Portal | No
                 continue  # the loader already said what is wrong here (a tag, a control character)
             problems.append(source.problem(path, schema_message(Portal, err, path, doc)))
         return None, problems
+
+
+class _Defaults(_Model):
+    """The part of `_defaults.yaml` that holds without any portal (validated on its own)."""
+
+    retention: Retention = DEFAULT_RETENTION
+
+
+def _defaults_retention(defaults: tuple[str, YamlDocument] | None) -> tuple[Retention, list[ConfigProblem]]:
+    """The defaults' `retention`, validated and located like any portal key."""
+    data = defaults[1].data if defaults else None
+    if not isinstance(data, dict) or "retention" not in data:
+        return DEFAULT_RETENTION, []
+    try:
+        return _Defaults.model_validate({"retention": data["retention"]}).retention, []
+    except ValidationError as exc:
+        source = Locator(defaults, None)  # type: ignore[arg-type]
+        problems = []
+        for err in exc.errors():
+            path = tuple(part for part in err["loc"] if part != "[key]")
+            problems.append(source.problem(path, schema_message(_Defaults, err, path, defaults[1])))  # type: ignore[index]
+        return DEFAULT_RETENTION, problems
 
 
 def _texts_of(data: dict[str, Any]) -> list[tuple[KeyPath, Any]]:
@@ -436,6 +462,9 @@ def load_config(sites: Path, only: list[str] | None = None) -> LoadedConfig:
         if portal is not None:
             portals.append(portal)
             problems.extend(_logo_clashes(portal, source, logo_files))
+    retention, found = _defaults_retention(defaults)
+    problems.extend(found)
+    problems = list(dict.fromkeys(problems))  # a defaults mistake is found once per portal, said once
     if any(p.severity == "error" for p in problems):
         raise ConfigError(problems)
-    return LoadedConfig(portals, [p for p in problems if p.severity == "warning"])
+    return LoadedConfig(portals, [p for p in problems if p.severity == "warning"], retention)

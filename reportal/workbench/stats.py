@@ -57,7 +57,7 @@ def index() -> Any:
     except (PeriodError, ValueError) as exc:
         return render_template("stats.html", rows=[], columns=COLUMNS, since=since or "", until=until or "",
                                problem=str(exc).replace("--since", "From").replace("--until", "Until"),
-                               portals=[], portal="", charts=[], retention=_retention()), 400
+                               portals=[], portal="", charts=[], config=_config()), 400
     portals = [r[0] for r in store().db.execute("SELECT DISTINCT portal FROM reports ORDER BY portal")]
     portal = request.args.get("portal", "").strip()
     if portal not in portals:
@@ -71,16 +71,18 @@ def index() -> Any:
     record("list", detail={"view": "stats", "since": period.since, "until": period.until,
                            **({"portal": portal} if portal else {})})
     return render_template("stats.html", rows=rows, columns=COLUMNS, since=period.since, until=period.until,
-                           problem=None, portals=portals, portal=portal, charts=charts, retention=_retention())
+                           problem=None, portals=portals, portal=portal, charts=charts, config=_config())
 
 
-def _retention() -> Any:
-    """The periods sites/_defaults.yaml states (None when the config does not load)."""
-    from reportal.feedback.commands import defaults_retention
+def _config() -> Any:
+    """The validated config (`load_config`) for the retention section: its `retention` (the
+    periods of sites/_defaults.yaml) and `portals` (each with its own, possibly shorter,
+    periods); None when the config does not load."""
+    from reportal.site.config import ConfigError, load_config
 
     try:
-        return defaults_retention(current_app.extensions["reportal.workbench"].root)
-    except (OSError, ValueError):
+        return load_config(current_app.extensions["reportal.workbench"].root / "sites")
+    except (ConfigError, OSError):
         return None
 
 
@@ -94,13 +96,12 @@ def purge() -> Any:
     require_supervisor()
     root = current_app.extensions["reportal.workbench"].root
     try:
-        periods = {p.code: p.retention for p in load_config(root / "sites").portals}
+        loaded = load_config(root / "sites")
     except (ConfigError, OSError):
         flash("The portal configuration does not load (run reportal check): nothing was purged.")
         return redirect(url_for("stats.index"))
-    from reportal.feedback.commands import defaults_retention
-
-    done = apply_retention(store().db, periods, defaults_retention(root), actor=g.analyst.name,
+    periods = {p.code: p.retention for p in loaded.portals}
+    done = apply_retention(store().db, periods, loaded.retention, actor=g.analyst.name,
                            actor_kind="analyst")
     audit.anchor(store().db)
     flash(f"Retention applied: {done.emails} email address(es) and {done.reports} report(s) deleted; "

@@ -132,3 +132,20 @@ def test_conflicting_content_loses_its_email_with_the_report_and_goes_with_its_c
         assert [c["report"]["email"] for c in store.conflicts(mid["report_id"])] == [None]
         assert store.conflicts(old["report_id"]) == []
         assert b"x@mail.example" not in db.read_bytes()
+
+
+def test_purge_locates_a_bad_defaults_retention_even_without_any_portal(tmp_path: Path, capsys) -> None:
+    # GIVEN a _defaults.yaml whose retention is not a number of days, and no portal file
+    root, db = _root(tmp_path), tmp_path / "inbox.sqlite"
+    (root / "sites" / "bz.yaml").unlink()
+    (root / "sites" / "_defaults.yaml").write_text(DEFAULTS.replace("email_days: 30", "email_days: 0"))
+    with Store(db) as store:
+        store.add_many([_report("zz", 500, "gone")])
+    # WHEN the purge runs
+    code = main(["--root", str(root), "inbox", "purge", "--db", str(db)])
+    # THEN it is the config reader's located problem (as `reportal check` says it), and nothing is purged
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "_defaults.yaml:6: retention.email_days: " in err and "Traceback" not in err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT notes FROM reports").fetchone() == ("notes-gone",)

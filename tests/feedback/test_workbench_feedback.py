@@ -89,3 +89,30 @@ def test_a_supervisor_applies_retention_from_the_workbench(app: Any, client: Any
     assert (actor, json.loads(detail)) == ("sam", {"emails": 0, "reports": 1})
     report = client.get(f"/reports/{OLD_ID}").get_data(as_text=True)
     assert re.search(r"What the reporter typed was deleted on \d{4}-\d\d-\d\dT", report)
+
+
+def test_stats_page_states_each_portals_shorter_retention_from_the_validated_config(seeded: Seeded,
+                                                                                    tmp_path: Path) -> None:
+    from reportal.workbench.app import WorkbenchSettings, create_app
+
+    # GIVEN a configuration whose defaults keep emails 30 days and reports 365, and bz keeps reports 200
+    root = tmp_path / "root"
+    (root / "sites").mkdir(parents=True)
+    (root / "sites" / "_defaults.yaml").write_text(
+        "base_url: https://report.example.org\nhotline:\n  name: Example Hotline\n  url: https://hotline.example.org/\n"
+        "retention:\n  email_days: 30\n  report_days: 365\n")
+    (root / "sites" / "bz.yaml").write_text("code: bz\nlanguages: [en]\nretention:\n  report_days: 200\n")
+    (root / "sites" / "gy.yaml").write_text("code: gy\nlanguages: [en]\n")
+    client = create_app(WorkbenchSettings(hasher=cheap_hasher(), root=root), lambda: Store(seeded.db)).test_client()
+    assert login(client, seeded, "sam").status_code == 302
+    # WHEN a supervisor opens the statistics
+    page = client.get("/stats").get_data(as_text=True)
+    # THEN the defaults' periods and bz's own shorter one are stated; gy, which keeps the defaults, is not listed
+    assert "deleted 30 days after a report arrives, reports 365 days after" in page
+    assert "<li>BZ: email addresses 30 days, reports 200 days</li>" in page
+    assert "<li>GY:" not in page
+    # AND a retention the config reader refuses is the same refusal here as in `reportal check`
+    (root / "sites" / "_defaults.yaml").write_text(
+        "base_url: https://report.example.org\nhotline:\n  name: Example Hotline\n  url: https://hotline.example.org/\n"
+        "retention:\n  email_days: 30\n  email_days: 31\n")
+    assert "The portal configuration does not load here" in client.get("/stats").get_data(as_text=True)

@@ -84,3 +84,25 @@ def test_privacy_page_states_the_periods_in_each_language(tmp_path: Path) -> Non
                               "Your report is deleted %(count)s days after it arrives.", 365)
     assert "14" not in email and (email % {"count": 14}) in es and "días" in email
     assert (report % {"count": 365}) in es
+
+
+def test_loaded_config_carries_the_defaults_retention_validated(tmp_path: Path) -> None:
+    from reportal.site.config import DEFAULT_RETENTION, ConfigError, load_config
+
+    # GIVEN defaults that keep emails 20 days and one portal that keeps reports 100
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    head = "base_url: https://report.example.org\nhotline:\n  name: H\n  url: https://h.example.org/\n"
+    (sites / "_defaults.yaml").write_text(head + "retention:\n  email_days: 20\n")
+    (sites / "bz.yaml").write_text("code: bz\nlanguages: [en]\nretention:\n  report_days: 100\n")
+    # WHEN it loads THEN the defaults' periods are the config's, the portal's its own
+    loaded = load_config(sites)
+    assert (loaded.retention.email_days, loaded.retention.report_days) == (20, DEFAULT_RETENTION.report_days)
+    assert (loaded.portals[0].retention.email_days, loaded.portals[0].retention.report_days) == (20, 100)
+    # AND a bad defaults period is one located problem, said once however many portals there are
+    (sites / "gy.yaml").write_text("code: gy\nlanguages: [en]\n")
+    (sites / "_defaults.yaml").write_text(head + "retention:\n  email_days: many\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(sites)
+    located = [str(p) for p in caught.value.problems if p.key == "retention.email_days"]
+    assert len(located) == 1 and located[0].startswith(f"{sites / '_defaults.yaml'}:6: retention.email_days: ")
