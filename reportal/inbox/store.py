@@ -92,7 +92,13 @@ class Store:
                 raise
             return
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite's -wal/-shm copy this mode
+        try:  # created 0600 (SQLite's -wal/-shm copy its mode); O_EXCL: an existing file is never
+            # opened here, since closing any descriptor of it would drop every POSIX lock this process
+            # holds on it (other threads' stores), and another process closing its connection would then
+            # delete the -wal file they still write to (sqlite.org/howtocorrupt.html section 2.2)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
         self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")  # a commit survives power loss, not only a crash

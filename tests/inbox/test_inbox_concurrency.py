@@ -250,3 +250,27 @@ def test_cli_stops_cleanly_on_sigterm_mid_drain(moto_endpoint, identity_file, re
     visible, in_flight = queue_counts(sqs, queue_url)
     assert visible + in_flight == 1000 - stored  # every stored one deleted, nothing else
     assert err == ""  # nothing printed: no traceback, no content
+
+
+def test_a_second_store_in_one_process_keeps_the_first_ones_writes_when_another_process_closes(tmp_path) -> None:
+    """The workbench opens one Store per server thread; the drain and the CLI run beside it.
+    POSIX locks belong to the process: closing any descriptor of the database file drops every
+    lock the process holds on it (sqlite.org/howtocorrupt.html §2.2). Then another process that
+    closes its connection believes it is the last, and deletes the -wal file the first Store
+    still writes to: its commits (assessments, audit entries) are lost."""
+    db = tmp_path / "inbox.sqlite"
+    # GIVEN a store writing (one server thread), then a second store opened in the same process
+    first = Store(db)
+    first.record("ana", "view-report", "r1")
+    second = Store(db)
+    # WHEN another process opens the database and closes it (a drain run, `reportal analysts list`)
+    subprocess.run([sys.executable, "-c", f"import sqlite3; sqlite3.connect({str(db)!r}).execute("
+                    "'SELECT count(*) FROM audit').fetchone()"], check=True)
+    # THEN the -wal file is still there, and what the first store commits next is seen by others
+    assert (tmp_path / "inbox.sqlite-wal").exists()
+    first.record("ana", "view-report", "r2")
+    seen = subprocess.run([sys.executable, "-c", f"import sqlite3; print(sqlite3.connect({str(db)!r}).execute("
+                           "'SELECT count(*) FROM audit').fetchone()[0])"], check=True, capture_output=True, text=True)
+    assert seen.stdout.strip() == "2"
+    first.close()
+    second.close()
