@@ -19,6 +19,7 @@ from __future__ import annotations
 import hmac
 import re
 import sqlite3
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -89,6 +90,21 @@ def _text(moment: datetime) -> str:
     return moment.strftime(_TIME)
 
 
+_DUMMY_HASHES: dict[tuple[Any, ...], str] = {}
+_DUMMY_LOCK = threading.Lock()
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of no one's password made with `hasher`'s parameters, computed once per process
+    and parameter set: verifying against it costs what verifying a real analyst's hash costs,
+    so a refusal for an unknown (or locked) name takes as long as any other."""
+    key = (hasher.type, hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len, hasher.salt_len)
+    with _DUMMY_LOCK:
+        if key not in _DUMMY_HASHES:
+            _DUMMY_HASHES[key] = hasher.hash("not a password of anyone")
+        return _DUMMY_HASHES[key]
+
+
 class Accounts:
     """The `analysts` table of an inbox database (`db`: a migrated connection in autocommit
     mode, e.g. `Store.db`). `hasher` defaults to argon2-cffi's RFC 9106 low-memory profile;
@@ -97,7 +113,11 @@ class Accounts:
     def __init__(self, db: sqlite3.Connection, hasher: PasswordHasher | None = None):
         self.db = db
         self.hasher = hasher or PasswordHasher()
-        self._dummy = self.hasher.hash("not a password of anyone")  # equal work for unknown names
+
+    @property
+    def _dummy(self) -> str:
+        """Equal work for unknown names (made on the first refusal, then shared: `_dummy_hash`)."""
+        return _dummy_hash(self.hasher)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -218,3 +218,35 @@ def test_a_locked_account_costs_a_refusal_the_same_hashing_as_an_unknown_name(st
         counts.append(_CountingHasher.verified - before)
     # THEN each refusal hashed the password typed once
     assert counts == [1, 1]
+
+
+class _HashCounter(PasswordHasher):
+    """Argon2id with cheap parameters of its own (its dummy hash is not shared with other tests),
+    counting the hashes it makes and the verifications it runs."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=24, parallelism=1)
+        self.hashes = self.verifies = 0
+
+    def hash(self, password, *, salt=None):  # type: ignore[override]
+        self.hashes += 1
+        return super().hash(password, salt=salt)
+
+    def verify(self, hash, password):  # type: ignore[override]
+        self.verifies += 1
+        return super().verify(hash, password)
+
+
+def test_the_dummy_hash_is_made_once_per_process_and_an_unknown_name_still_costs_one_verify(store) -> None:
+    hasher = _HashCounter()
+    # GIVEN accounts created again and again (one per web request)
+    for _ in range(3):
+        Accounts(store.db, hasher=hasher)
+    # THEN creating them hashed nothing
+    assert hasher.hashes == 0
+    # WHEN an unknown name tries to log in, twice, through two Accounts objects
+    for _ in range(2):
+        with pytest.raises(LoginRefused):
+            Accounts(store.db, hasher=hasher).authenticate("nobody", PASSWORD, "123456", now=T0)
+    # THEN each refusal ran one Argon2 verification (the timing of a known name), on one dummy hash made once
+    assert (hasher.verifies, hasher.hashes) == (2, 1)
