@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 __all__ = [
-    "ACTOR_KINDS", "ANCHOR_NAME", "GENESIS", "AuditBreak", "anchor", "anchor_path", "append", "entries", "head",
+    "ACTOR_KINDS", "ANCHOR_NAME", "GENESIS", "AuditBreak", "anchor", "anchor_path", "anchored_lines", "append", "entries", "head",
     "os_user", "transaction", "verify",
 ]
 
@@ -158,7 +158,7 @@ def anchor_path(db: sqlite3.Connection) -> Path | None:
     return None
 
 
-def _anchored(path: Path) -> Iterator[tuple[int, int, str]]:
+def anchored_lines(path: Path) -> Iterator[tuple[int, int, str]]:
     """(line number, seq, hash) of each well-formed line of the anchor file."""
     with path.open(encoding="ascii", errors="replace") as lines:
         for number, line in enumerate(lines, 1):
@@ -234,7 +234,7 @@ def verify(db: sqlite3.Connection, head: str | None = None, *, anchor_file: Path
                              "a rewritten chain could not be told apart")
     if anchor_file is not None and anchor_file.is_file():
         lines = 0
-        for number, seq, digest in _anchored(anchor_file):
+        for number, seq, digest in anchored_lines(anchor_file):
             lines += 1
             if seq not in by_seq:
                 return AuditBreak(seq, f"is in {anchor_file.name} (line {number}) but not in the database "

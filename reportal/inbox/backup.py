@@ -9,7 +9,13 @@ file with mode 0600 through a temporary file renamed into place. The copy's audi
 a restored copy can be checked against it (`reportal audit verify --head HASH`).
 
 `restore` opens a backup with an identity, checks it is a whole SQLite database whose audit
-chain holds, and writes it to a path that must not exist yet (mode 0600).
+chain holds, and writes it to a path that must not exist yet (mode 0600). An audit anchor
+file already beside that path (`audit-head.log`, written for the database the backup
+replaces) describes a longer chain: kept as it was, it would make `reportal audit verify`
+report the restored database as cut off. It is never discarded: restore renames it to
+`audit-head.log.before-restore-<time>`, compares it with the restored chain (every line up to
+the backup's last entry must agree) and says both in its answer; a fresh anchor is then written
+from the restored chain.
 
 `prune` deletes the backups of one series (`inbox-{time}.sqlite.age`) older than the keep
 period, which may not exceed the shortest retention period of the portals: a report or email
@@ -47,6 +53,10 @@ class Backup:
     reports: int
     audit_head: str | None
     size: int
+    # restore only: where the anchor file found beside the database went, and what it says of
+    # the restored chain (None when there was none)
+    anchor_kept: Path | None = None
+    anchor_note: str | None = None
 
 
 def expand_time(out: str, now: datetime) -> Path:
@@ -156,9 +166,40 @@ def restore(sealed_path: Path, identities: list[x25519.Identity], db_path: Path,
         db.close()
         db_path.unlink(missing_ok=True)
         raise
+    kept, note = _keep_anchor_aside(db, db_path)
     db.close()
-    _record(db_path, "restore", {"file": sealed_path.name, "reports": reports, "head": head}, actor)
-    return Backup(db_path, reports, head, db_path.stat().st_size)
+    _record(db_path, "restore", {"file": sealed_path.name, "reports": reports, "head": head,
+                                 **({"previous_anchor": kept.name} if kept else {})}, actor)
+    return Backup(db_path, reports, head, db_path.stat().st_size, kept, note)
+
+
+def _keep_anchor_aside(db: sqlite3.Connection, db_path: Path) -> tuple[Path | None, str | None]:
+    """Rename the anchor file beside `db_path` (if any) to a new `…before-restore-<time>` name
+    and say how it compares with the restored chain of `db`: (new path, one-line note)."""
+    from reportal import audit
+
+    old = db_path.with_name(audit.ANCHOR_NAME)
+    if not old.exists():
+        return None, None
+    stamp = datetime.now(timezone.utc).strftime(_TIME_FORMAT)
+    kept, n = old.with_name(f"{old.name}.before-restore-{stamp}"), 1
+    while kept.exists():
+        n += 1
+        kept = old.with_name(f"{old.name}.before-restore-{stamp}-{n}")
+    os.rename(old, kept)
+    chain = dict(db.execute("SELECT seq, hash FROM audit").fetchall()) if _has_table(db, "audit") else {}
+    last = max(chain, default=0)
+    agreed = later = 0
+    for number, seq, digest in audit.anchored_lines(kept):
+        if seq > last:
+            later += 1
+        elif chain.get(seq) != digest:
+            return kept, (f"{kept.name} line {number} (entry {seq}) DISAGREES with the restored chain: the backup is not "
+                          f"of the database that file anchored, or one of them was rewritten; keep both for an auditor")
+        else:
+            agreed += 1
+    return kept, (f"{kept.name} agrees with the restored chain on its {agreed} entr{'y' if agreed == 1 else 'ies'} "
+                  f"and holds {later} made after the backup (those are lost with the newer database)")
 
 
 def prune(pattern: str, keep: timedelta, now: datetime) -> list[Path]:

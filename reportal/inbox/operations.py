@@ -83,6 +83,9 @@ def _restore(args: argparse.Namespace) -> int:
         return _error(f"cannot write {args.db}: {exc.strerror or type(exc).__name__}")
     head = f"; audit log holds (head at backup {made.audit_head})" if made.audit_head else ""
     print(f"restored {made.reports} report(s) into {made.path}{head}")
+    if made.anchor_kept:
+        print(f"the audit anchor file beside it described the database it replaces: kept as {made.anchor_kept} "
+              f"(not deleted); a fresh anchor was written from the restored chain. {made.anchor_note}")
     return 0
 
 

@@ -168,3 +168,37 @@ def test_restore_refuses_to_overwrite_and_names_a_wrong_key(tmp_path: Path, escr
     assert main(["inbox", "restore", str(out), "--identity", str(stranger), "--db", str(tmp_path / "new.sqlite")]) == 1
     assert "none of the identities given opens it" in capsys.readouterr().err
     assert not (tmp_path / "new.sqlite").exists()
+
+
+def test_restore_beside_a_newer_anchor_keeps_it_aside_and_the_restored_database_verifies(
+        tmp_path: Path, escrow: tuple[Path, Path], identity_file: Path, capsys: pytest.CaptureFixture) -> None:
+    root, _ = escrow
+    db = tmp_path / "var" / "inbox.sqlite"
+    # GIVEN a database with one audit entry, backed up (the `backup` entry goes to the live log), then changed further
+    with Store(db) as store:
+        store.add_many([make_report(i) for i in range(3)])
+        store.record("tester", "list")
+    out = tmp_path / "b.age"
+    assert main(["--root", str(root), "inbox", "backup", "--out", str(out), "--db", str(db),
+                 "--identity", str(identity_file)]) == 0
+    with Store(db) as store:
+        for _ in range(4):
+            store.record("tester", "list")
+    anchor = db.with_name("audit-head.log")
+    newer = anchor.read_text()
+    # WHEN the database is lost and the backup restored to its place (the anchor file still beside it)
+    db.unlink()
+    capsys.readouterr()
+    assert main(["inbox", "restore", str(out), "--identity", str(identity_file), "--db", str(db)]) == 0
+    printed = capsys.readouterr().out
+    # THEN the old anchor is kept, unchanged, under a name the answer gives, and compared with the restored chain
+    kept = [p for p in db.parent.iterdir() if p.name.startswith("audit-head.log.before-restore-")]
+    assert len(kept) == 1 and kept[0].read_text() == newer
+    assert f"kept as {kept[0]} (not deleted)" in printed
+    assert "agrees with the restored chain on its 1 entry and holds 5 made after the backup" in printed
+    # AND `reportal audit verify` finds the restored database whole against its fresh anchor
+    assert main(["audit", "verify", "--db", str(db)]) == 0, capsys.readouterr().err
+    # AND the restore entry names where the old anchor went
+    with sqlite3.connect(db) as conn:
+        detail = conn.execute("SELECT detail FROM audit WHERE action = 'restore'").fetchone()[0]
+    assert kept[0].name in detail
