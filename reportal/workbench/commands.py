@@ -50,8 +50,11 @@ def _workbench(args: argparse.Namespace) -> int:
     print(f"reportal workbench on http://{args.host}:{args.port}/  (inbox {db}); Ctrl-C to stop.", flush=True)
     if nobody:
         print(f"No analyst yet: reportal analysts add NAME --role supervisor --db {db}", flush=True)
+    # waitress reads a whole body (default up to 1 GiB, spooled to disk) before the app sees its
+    # Content-Length: refuse a longer one than the app takes before reading it
     options = {"host": args.host, "port": args.port, "threads": args.threads, "ident": "",
-               "clear_untrusted_proxy_headers": True}
+               "clear_untrusted_proxy_headers": True,
+               "max_request_body_size": app.config["MAX_CONTENT_LENGTH"]}
     if args.trusted_proxy:
         options.update(trusted_proxy=args.trusted_proxy, trusted_proxy_headers={"x-forwarded-proto"})
     def interrupt(signum: int, frame: object) -> None:

@@ -44,3 +44,31 @@ def test_a_lan_address_without_a_proxy_is_warned_about(tmp_path: Path, monkeypat
                                                         capsys: Any) -> None:
     _serve(monkeypatch, ["workbench", "--db", str(tmp_path / "inbox.sqlite"), "--host", "0.0.0.0"])
     assert "without TLS" in capsys.readouterr().err
+
+
+def test_a_body_over_the_apps_limit_is_refused_before_it_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: Any) -> None:
+    """waitress reads a whole body (up to 1 GiB by default, spooled to a temporary file) before
+    the app sees its Content-Length: 100 connections could fill the disk without logging in."""
+    import socket
+    import threading
+
+    import waitress
+
+    # GIVEN the workbench served with the options `reportal workbench` gives waitress, on a free port
+    options = _serve(monkeypatch, ["workbench", "--db", str(tmp_path / "inbox.sqlite"), "--port", "0"])
+    app = options.pop("app")
+    assert options["max_request_body_size"] == app.config["MAX_CONTENT_LENGTH"]
+    server = waitress.create_server(app, **options)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        # WHEN a client announces 20 MiB and starts sending
+        with socket.create_connection(("127.0.0.1", server.effective_port), timeout=10) as conn:
+            conn.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                         b"Content-Length: %d\r\n\r\n" % (20 * 2**20))
+            # THEN it is answered 413 before any of the body is read
+            assert conn.recv(100).startswith(b"HTTP/1.1 413")
+    finally:
+        server.close()
+        thread.join(5)
