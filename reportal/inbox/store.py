@@ -168,16 +168,23 @@ class Store:
             (key, _shift(received_at, -self.duplicate_window), _shift(received_at, self.duplicate_window))).fetchone()
         return row[0] if row else None
 
-    def conflicts(self, report_id: str) -> list[dict[str, Any]]:
+    def conflicts(self, report_id: str, *, limit: int = -1) -> list[dict[str, Any]]:
         """The conflicting contents received under `report_id`, oldest first:
-        ``[{received_at, stored_at, report}]`` (`report`: the whole plaintext). [] if none, or
-        if a read-only file predates the table (schema step 10)."""
+        ``[{received_at, stored_at, report}]`` (`report`: the whole plaintext); at most `limit`
+        of them (-1: all). [] if none, or if a read-only file predates the table (schema step 10)."""
         try:
             rows = self.db.execute("SELECT received_at, stored_at, plaintext FROM conflicts WHERE report_id = ?"
-                                   " ORDER BY stored_at, id", (report_id,)).fetchall()
+                                   " ORDER BY stored_at, id LIMIT ?", (report_id, limit)).fetchall()
         except sqlite3.OperationalError:  # no such table: an un-migrated file opened read-only
             return []
         return [{"received_at": r[0], "stored_at": r[1], "report": json.loads(r[2])} for r in rows]
+
+    def conflict_count(self, report_id: str) -> int:
+        """How many conflicting contents were received under `report_id` (0 as for `conflicts`)."""
+        try:
+            return self.db.execute("SELECT count(*) FROM conflicts WHERE report_id = ?", (report_id,)).fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
 
     def count(self) -> int:
         """How many reports are stored."""

@@ -18,7 +18,11 @@ from reportal.workbench.app import record, store
 from reportal.workbench.forms import AssessForm, NoteForm
 from reportal.workbench.labels import action_choices, country_choices, outcome_choices
 
-__all__ = ["blueprint"]
+__all__ = ["SHOWN_CONFLICTS", "blueprint"]
+
+# Conflicting contents shown on a report's page: whoever can seal envelopes can send thousands under
+# one id (2,000 made an 18 MB page); `inbox show` prints them all.
+SHOWN_CONFLICTS = 10
 
 blueprint = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -67,11 +71,12 @@ def _page(report: dict[str, Any], status: int = 200, forms: dict[int, AssessForm
     row = store().db.execute("SELECT purged_at FROM reports WHERE report_id = ?", (report["report_id"],)).fetchone()
     conflicts = [{"stored_at": c["stored_at"], "received_at": c["received_at"],
                   "urls": [u.get("normalized") for u in c["report"].get("urls", [])],
-                  "fields": _reporter_fields(c["report"])} for c in store().conflicts(report["report_id"])]
+                  "fields": _reporter_fields(c["report"])}
+                 for c in store().conflicts(report["report_id"], limit=SHOWN_CONFLICTS)]
     return render_template("report.html", report=report, assess=assess, by_url=by_url,
                            note=note or NoteForm(formdata=None), problem=problem, mails=mails,
                            purged_at=row[0] if row else None, reporter_fields=_reporter_fields(report),
-                           conflicts=conflicts), status
+                           conflicts=conflicts, conflict_count=store().conflict_count(report["report_id"])), status
 
 
 @blueprint.route("/<report_id>")

@@ -197,3 +197,22 @@ def test_conflicting_content_under_the_id_is_shown_inert(ana: Any, seeded: Seede
     html = ana.get(f"/reports/{seeded.reports['two']}").get_data(as_text=True)
     assert "Other content received under this id (1)" in html
     assert "forged &lt;b&gt;x&lt;/b&gt;\\u202e" in html and "\u202e" not in html
+
+
+def test_thousands_of_conflicting_contents_make_a_bounded_page(ana: Any, seeded: Seeded) -> None:
+    from reportal.inbox.store import Store
+    from reportal.workbench.reports import SHOWN_CONFLICTS
+
+    # GIVEN 500 envelopes that reused one report's id, each with other notes of 9,000 characters
+    with Store(seeded.db) as store:
+        report = store.get(seeded.reports["two"])
+        plaintext = {k: report[k] for k in ("report_id", "received_at", "portal", "lang", "urls", "kind", "notes",
+                                            "referrer", "email")}
+        assert store.add_many([{**plaintext, "notes": f"forged {n} " + "x" * 9000} for n in range(500)]).conflicts == 500
+    # WHEN the report is opened THEN the count is given, only the first few are shown, and the page stays small
+    answer = ana.get(f"/reports/{seeded.reports['two']}")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Other content received under this id (500)" in html
+    assert f"The first {SHOWN_CONFLICTS} are shown" in html and f"reportal inbox show {seeded.reports['two']}" in html
+    assert "forged 0 " in html and f"forged {SHOWN_CONFLICTS - 1} " in html and f"forged {SHOWN_CONFLICTS} " not in html
+    assert len(answer.data) < 200_000
