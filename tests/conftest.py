@@ -50,10 +50,14 @@ def identity_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def sqs() -> Any:
-    """A boto3 SQS client inside moto's in-process mock."""
+def sqs(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A boto3 SQS client inside moto's in-process mock (its ReceiveMessage made atomic, as SQS's
+    is: the drain receives on several threads)."""
     from moto import mock_aws
 
+    from tests.support import atomic_moto_receive
+
+    atomic_moto_receive(monkeypatch)
     with mock_aws():
         import boto3
 

@@ -109,6 +109,32 @@ class StubQueue:
         return {"MessageId": f"m-{len(self.sent)}"}
 
 
+def atomic_moto_receive(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's ReceiveMessage takes no lock: two concurrent calls can both find a message
+    visible and hand it out twice (seen with 4 receivers: a whole batch stored as "already"
+    and its older receipt handles then delete nothing). SQS never does this within the
+    visibility timeout. Each pass over the queue runs under one lock; the long poll waits
+    outside it, so receivers still overlap."""
+    import threading
+
+    import moto.sqs.models as sqs_models
+
+    lock = threading.Lock()
+    receive = sqs_models.SQSBackend.receive_message
+
+    def atomic(self: Any, queue_name: str, count: int, wait_seconds_timeout: int, *args: Any, **kw: Any) -> list:
+        deadline = time.monotonic() + wait_seconds_timeout
+        while True:
+            with lock:
+                result = receive(self, queue_name, count, 0, *args, **kw)
+            remaining = deadline - time.monotonic()
+            if result or remaining <= 0:
+                return result
+            self.get_queue(queue_name).wait_for_messages(min(1.0, remaining))
+
+    monkeypatch.setattr(sqs_models.SQSBackend, "receive_message", atomic)
+
+
 # The inbox ----------------------------------------------------------------------------------
 
 def make_report(number: int = 0, urls: list[str] | None = None, received_at: str = "2025-03-01T10:00:00Z",

@@ -8,6 +8,8 @@ from typing import Any, Iterator
 
 import pytest
 
+from tests.support import atomic_moto_receive
+
 
 @pytest.fixture
 def recipients(identity_file: Path) -> list:
@@ -29,39 +31,13 @@ def _fast_moto_clock(monkeypatch: pytest.MonkeyPatch) -> None:
                         lambda dt=None: time.time() * 1000.0 if dt is None else unix_time_millis(dt))
 
 
-def _atomic_moto_receive(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto's ReceiveMessage takes no lock: two concurrent calls can both find a message
-    visible and hand it out twice (seen with 4 receivers: a whole batch stored as "already"
-    and its older receipt handles then delete nothing). SQS never does this within the
-    visibility timeout. Each pass over the queue runs under one lock; the long poll waits
-    outside it, so receivers still overlap."""
-    import threading
-
-    import moto.sqs.models as sqs_models
-
-    lock = threading.Lock()
-    receive = sqs_models.SQSBackend.receive_message
-
-    def atomic(self: Any, queue_name: str, count: int, wait_seconds_timeout: int, *args: Any, **kw: Any) -> list:
-        deadline = time.monotonic() + wait_seconds_timeout
-        while True:
-            with lock:
-                result = receive(self, queue_name, count, 0, *args, **kw)
-            remaining = deadline - time.monotonic()
-            if result or remaining <= 0:
-                return result
-            self.get_queue(queue_name).wait_for_messages(min(1.0, remaining))
-
-    monkeypatch.setattr(sqs_models.SQSBackend, "receive_message", atomic)
-
-
 @pytest.fixture
 def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A moto server (its own thread, this process) on 127.0.0.1 and a free port; yields its URL."""
     from moto.server import ThreadedMotoServer
 
     _fast_moto_clock(monkeypatch)
-    _atomic_moto_receive(monkeypatch)
+    atomic_moto_receive(monkeypatch)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
