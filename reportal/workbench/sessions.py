@@ -71,7 +71,8 @@ class WorkbenchSession(CallbackDict, SessionMixin):
         self.analyst, self.epoch, self.renew = None, None, True
 
     def end(self) -> None:
-        """Log out: the row is deleted and the cookie removed when the response is sent."""
+        """Log out: the row is deleted and the cookie removed when the response is sent; what is
+        put in the session after `end` (a flashed message) is kept under a new id, logged out."""
         self.clear()
         self.analyst, self.epoch, self.ended = None, None, True
 
@@ -117,10 +118,12 @@ class SessionStore(SessionInterface):
             if session.sid:
                 db.execute("DELETE FROM sessions WHERE id = ?", (_hash(session.sid),))
             session.sid = None
-            if session.ended:
+            if session.ended and not session:
                 response.delete_cookie(name, path="/", secure=name.startswith("__Host-"),
                                        httponly=True, samesite="Strict")
                 return
+            # ended but holding what was set after `end` (the "You are logged out." message):
+            # it goes on as a new, anonymous session under a new id (below)
         if session.sid is None:
             if not session.renew and not session:
                 return  # nothing to keep: no row, no cookie

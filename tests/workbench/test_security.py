@@ -159,8 +159,10 @@ def test_logout_ends_the_session(client: Any, seeded: Seeded) -> None:
     # GIVEN ana logged in WHEN she logs out
     token = _logged_in(client, seeded)
     answer = client.post("/logout", data={"csrf_token": token})
-    # THEN she is at the login page, her session row is gone, and the logout is audited
+    # THEN she is at the login page, which says she is logged out
     assert answer.status_code == 302 and answer.headers["Location"] == "/login"
+    assert "You are logged out." in client.get("/login").get_data(as_text=True)
+    # AND her session row is gone, no page opens, and the logout is audited
     assert client.get("/").status_code == 302
     db = sqlite3.connect(seeded.db)
     assert db.execute("SELECT count(*) FROM sessions WHERE analyst = 'ana'").fetchone() == (0,)
