@@ -16,13 +16,15 @@ from botocore.exceptions import (
     NoRegionError, PartialCredentialsError, ProfileNotFound, ReadTimeoutError, WaiterError,
 )
 
-__all__ = ["AWS_FAILURES", "QUICK", "AwsProblem", "check_credentials", "explain"]
+__all__ = ["AWS_FAILURES", "NO_REGION", "QUICK", "AwsProblem", "check_credentials", "explain"]
 
 # What a call to AWS or an emulator may raise: botocore's two families. Anything else is a bug.
 AWS_FAILURES = (BotoCoreError, ClientError)
 # For the credentials check: fail within seconds, not after botocore's default retries.
 QUICK = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1, "mode": "standard"})
 
+# boto3 reads AWS_DEFAULT_REGION (or `region` of the AWS profile), not AWS_REGION
+NO_REGION = "no AWS region: set AWS_DEFAULT_REGION (or `region` in the AWS profile)"
 _CREDENTIALS_HELP = ("give boto3 credentials: `aws configure` or `aws sso login` (then AWS_PROFILE=NAME), "
                      "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
 _REJECTED = {"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "InvalidAccessKeyId",
@@ -51,7 +53,7 @@ def explain(exc: BaseException, doing: str = "") -> str:
     if isinstance(exc, ProfileNotFound):
         return f"{where}{_one_line(str(exc))}; check AWS_PROFILE against ~/.aws/config"
     if isinstance(exc, NoRegionError):
-        return f"{where}no AWS region: pass --region or set AWS_REGION"
+        return f"{where}{NO_REGION}"
     if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError)):
         endpoint = os.environ.get("AWS_ENDPOINT_URL")
         hint = (f"is the emulator at AWS_ENDPOINT_URL={endpoint} running?" if endpoint

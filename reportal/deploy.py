@@ -290,11 +290,15 @@ def deploy(stack: str, *, region: str | None = None, root: Path = Path("."), bun
     region = session.region_name
     dist = root / "dist"
     if not region:
-        raise DeployError("no AWS region: pass --region or set AWS_REGION")
+        raise DeployError("no AWS region: pass --region or set AWS_DEFAULT_REGION (or `region` in the AWS profile)")
     account = check_credentials(session)
     if not (dist / "index.html").is_file():
         raise DeployError(f"{dist}/index.html not found: run `reportal build` first")
     config = _config(root)
+    unbuilt = sorted(p.code for p in config.portals if not (dist / p.code).is_dir())
+    if unbuilt:  # `reportal build --site CC` leaves only CC: the sync would delete every other portal
+        raise DeployError(f"{dist}/ lacks portal(s) {', '.join(unbuilt)} that sites/ configures (built with --site?); "
+                          "deploying it would take them offline: run `reportal build` first")
     base_urls = {p.base_url.rstrip("/") for p in config.portals}
     recipients = recipients if recipients is not None else config.recipients
     if not recipients:

@@ -104,3 +104,19 @@ def test_an_unreachable_queue_is_one_line(monkeypatch: pytest.MonkeyPatch, capsy
     assert main(["inbox", "dlq", "list", "--queue-url", f"http://127.0.0.1:{port}/123456789012/q"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "could not reach AWS (EndpointConnectionError)" in err
+
+
+def test_no_region_says_which_variable_boto3_reads(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture) -> None:
+    # GIVEN an emulator's queue URL (no region in it), no AWS_DEFAULT_REGION, no profile, and
+    # AWS_REGION set (the variable other AWS SDKs read, which boto3 ignores)
+    for name in ("AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    # WHEN the dead letters are listed
+    assert main(["inbox", "dlq", "list", "--queue-url", "http://127.0.0.1:9/123456789012/q"]) == 1
+    # THEN one line names the variable that works (dlq has no --region to pass)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.rstrip().endswith(
+        "no AWS region: set AWS_DEFAULT_REGION (or `region` in the AWS profile)")
