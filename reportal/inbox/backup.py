@@ -15,7 +15,8 @@ replaces) describes a longer chain: kept as it was, it would make `reportal audi
 report the restored database as cut off. It is never discarded: restore renames it to
 `audit-head.log.before-restore-<time>`, compares it with the restored chain (every line up to
 the backup's last entry must agree) and says both in its answer; a fresh anchor is then written
-from the restored chain.
+from the restored chain. A folder holding another database (whose anchor that file is) is
+refused: restore beside a live inbox would take its anchor from it.
 
 `prune` deletes the backups of one series (`inbox-{time}.sqlite.age`) older than the keep
 period, which may not exceed the shortest retention period of the portals: a report or email
@@ -139,6 +140,11 @@ def restore(sealed_path: Path, identities: list[x25519.Identity], db_path: Path,
     if db_path.exists():
         raise BackupError(f"{db_path} exists; restore to a new path, then move it into place with the "
                           "services stopped (docs/hotline.md)")
+    other = _database_beside(db_path)
+    if other is not None:  # one anchor file per folder: renaming it aside would take it from a live database
+        raise BackupError(f"{db_path.parent} holds the database {other.name}, whose audit anchor is "
+                          f"{db_path.with_name('audit-head.log')}; restore into a folder of its own, then move it "
+                          "into place with the services stopped (docs/hotline.md)")
     try:
         plaintext = pyrage.decrypt(sealed_path.read_bytes(), identities)
     except FileNotFoundError:
@@ -171,6 +177,23 @@ def restore(sealed_path: Path, identities: list[x25519.Identity], db_path: Path,
     _record(db_path, "restore", {"file": sealed_path.name, "reports": reports, "head": head,
                                  **({"previous_anchor": kept.name} if kept else {})}, actor)
     return Backup(db_path, reports, head, db_path.stat().st_size, kept, note)
+
+
+def _database_beside(db_path: Path) -> Path | None:
+    """Another SQLite database in `db_path`'s folder (its first bytes are SQLite's header), if
+    any: `audit-head.log` there anchors its chain, not the one about to be restored."""
+    if not db_path.parent.is_dir():
+        return None
+    for candidate in sorted(db_path.parent.iterdir()):
+        if candidate == db_path or not candidate.is_file():
+            continue
+        try:
+            with candidate.open("rb") as fh:
+                if fh.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC:
+                    return candidate
+        except OSError:
+            continue
+    return None
 
 
 def _keep_anchor_aside(db: sqlite3.Connection, db_path: Path) -> tuple[Path | None, str | None]:

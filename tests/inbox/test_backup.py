@@ -165,9 +165,10 @@ def test_restore_refuses_to_overwrite_and_names_a_wrong_key(tmp_path: Path, escr
     assert f"{db} exists; restore to a new path" in capsys.readouterr().err
     stranger = tmp_path / "stranger.key"
     generate_identity(stranger)
-    assert main(["inbox", "restore", str(out), "--identity", str(stranger), "--db", str(tmp_path / "new.sqlite")]) == 1
+    drill = tmp_path / "drill" / "new.sqlite"
+    assert main(["inbox", "restore", str(out), "--identity", str(stranger), "--db", str(drill)]) == 1
     assert "none of the identities given opens it" in capsys.readouterr().err
-    assert not (tmp_path / "new.sqlite").exists()
+    assert not drill.exists()
 
 
 def test_restore_beside_a_newer_anchor_keeps_it_aside_and_the_restored_database_verifies(
@@ -202,3 +203,28 @@ def test_restore_beside_a_newer_anchor_keeps_it_aside_and_the_restored_database_
     with sqlite3.connect(db) as conn:
         detail = conn.execute("SELECT detail FROM audit WHERE action = 'restore'").fetchone()[0]
     assert kept[0].name in detail
+
+
+def test_restore_refuses_a_folder_whose_audit_anchor_belongs_to_another_database(
+        tmp_path: Path, escrow: tuple[Path, Path], identity_file: Path, capsys: pytest.CaptureFixture) -> None:
+    root, _ = escrow
+    db = tmp_path / "inbox.sqlite"
+    with Store(db) as store:
+        store.add_many([make_report(i) for i in range(3)])
+    out = tmp_path / "b.age"
+    assert main(["--root", str(root), "inbox", "backup", "--out", str(out), "--db", str(db),
+                 "--identity", str(identity_file)]) == 0
+    anchor = (tmp_path / "audit-head.log").read_bytes()
+    capsys.readouterr()
+    # GIVEN the live database's audit-head.log in its folder
+    # WHEN a backup is restored beside it, under another name
+    beside = tmp_path / "restored.sqlite"
+    assert main(["inbox", "restore", str(out), "--identity", str(identity_file), "--db", str(beside)]) == 1
+    # THEN it is refused, saying why and what to do, and the live anchor is untouched
+    assert (f"{tmp_path} holds the database inbox.sqlite, whose audit anchor is {tmp_path / 'audit-head.log'}; "
+            "restore into a folder of its own") in capsys.readouterr().err
+    assert not beside.exists() and (tmp_path / "audit-head.log").read_bytes() == anchor
+    # AND restored into a folder of its own, its chain and its own anchor file agree
+    drill = tmp_path / "drill" / "inbox.sqlite"
+    assert main(["inbox", "restore", str(out), "--identity", str(identity_file), "--db", str(drill)]) == 0
+    assert audit.verify(sqlite3.connect(drill), anchor_file=drill.with_name("audit-head.log")) is None
