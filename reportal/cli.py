@@ -135,7 +135,8 @@ def _parser(*, everything: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--out", default="dist")
     p.add_argument("--function-out", default="build/function", help="data the submission function needs")
     p.add_argument("--sites", default=None, help="portal configs (default: ROOT/sites)")
-    p.add_argument("--site", action="append", metavar="CC", help="build only this portal (repeatable)")
+    p.add_argument("--site", action="append", metavar="CC", help="build only this portal (repeatable); the output then holds only it, "
+                   "and deploy refuses it")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.set_defaults(func=_cmd_build)
 

@@ -28,7 +28,8 @@ from tests.support import ROOT
 
 PAGES = {"index.html": "<h1>portals</h1>", "404.html": "<h1>not found</h1>",
          "bz/en/index.html": "<form>report</form>", "bz/es/index.html": "<form>reportar</form>",
-         "bz/en/thanks/index.html": "thanks", "assets/site.3f2a9c1b7d.css": "body{}", "assets/logo.svg": "<svg/>"}
+         "bz/en/thanks/index.html": "thanks", "eg/ar/index.html": "<form>أبلغ</form>",
+         "assets/site.3f2a9c1b7d.css": "body{}", "assets/logo.svg": "<svg/>"}
 
 
 def _fake_install(requirements: Path, target: Path) -> None:
@@ -150,6 +151,17 @@ def test_deploy_then_redeploy_one_changed_page(repo: Path, moto_endpoint: str) -
     third = deploy("hotline", region="eu-west-1", root=repo, bundle=bundle, recipients=["age1analyst", "age1escrow"],
                    poll_seconds=0, out=io.StringIO())
     assert (third.sync.uploaded, third.sync.deleted, third.invalidation_id) == ([], [], None)
+
+
+def test_deploy_refuses_a_dist_that_lacks_a_configured_portal(repo: Path, moto_endpoint: str) -> None:
+    # GIVEN dist/ built for bz only (`reportal build --site bz`) while sites/ also configures eg
+    shutil.rmtree(repo / "dist" / "eg")
+    # WHEN deploy runs THEN it refuses before anything is created: the sync would delete eg's pages
+    with pytest.raises(DeployError, match=r"dist/ lacks portal\(s\) eg that sites/ configures \(built with "
+                                          r"--site\?\); deploying it would take them offline: run `reportal build`"):
+        deploy("hotline", region="eu-west-1", root=repo, bundle=repo / "x.zip", recipients=["age1analyst"],
+               poll_seconds=0, out=io.StringIO())
+    assert _everything()["stacks/eu-west-1"] == []
 
 
 def test_deploy_refuses_without_recipients(repo: Path, moto_endpoint: str) -> None:
