@@ -117,11 +117,14 @@ def charts(rows: list[dict[str, Any]], locale: str, gettext: Any) -> list[dict[s
     out.append({"title": gettext(CHART_RECEIVED), "svg": _svg(fig)})
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(7.2, 2.8))
+    top = 0
     for key, color, marker in (("median_hours_to_assessment", "#1f5fa8", "o"),
                                ("median_hours_to_removal", "#b8322a", "s")):
+        hours = [r[key] for r in rows if isinstance(r[key], (int, float))]
+        top = max([top, *hours])
         ax.plot(xs, [r[key] if r[key] is not None else float("nan") for r in rows], marker=marker,
                 color=color, label=gettext(FIGURE_LABELS[key]))
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, max(top * 1.05, 5))  # no median shown: 0-5 hours, not matplotlib's 0-0.05
     ax.set_xticks(xs, labels, rotation=45 if len(rows) > 6 else 0, ha="right" if len(rows) > 6 else "center")
     ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
     ax.spines[["top", "right"]].set_visible(False)

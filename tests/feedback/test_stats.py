@@ -197,3 +197,15 @@ def test_a_period_is_at_most_ten_years_so_one_run_stays_bounded(seeded: Path, ca
     assert Period.parse(None, None, first="0001-01", now=now) == Period("2016-11", "2026-10")
     assert Period.parse("2016-11", "2026-10", first=None, now=now).months()[0] == "2016-11"
     assert len(Period.parse("2016-11", "2026-10", first=None, now=now).months()) == 120
+
+
+def test_a_chart_with_no_median_to_show_has_a_whole_hours_axis() -> None:
+    from reportal.stats.report import charts
+
+    # GIVEN a portal's month with nothing assessed (no median to publish)
+    rows = [{"portal": "bz", "month": "2026-11", "received": 0, "duplicates": 0, "assessed": 0,
+             "median_hours_to_assessment": None, "median_hours_to_removal": None}]
+    # WHEN its charts are drawn
+    hours = charts(rows, "en", lambda text: text)[1]["svg"]
+    # THEN the hours axis reads 0 to 5 hours, not matplotlib's default 0.00 to 0.05
+    assert ">5<" in hours and "0.01" not in hours and "0.05" not in hours
