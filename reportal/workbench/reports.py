@@ -116,13 +116,13 @@ def assess(report_id: str) -> Any:
         abort(400, "That report has no such URL.")
     form = _assess_form(report, number, formdata=request.form)
     if not form.validate_on_submit():
-        return _page(report, 400, forms={number: form}, problem=f"URL {number} was not assessed: see below.")
+        return _page(report, 400, forms={number: form}, problem=f"URL {number}: this assessment was not saved: see below.")
     try:  # audited by the store: assess (ids, URL number and vocabulary values)
         store().assess(report_id, number, outcome=form.outcome.data, hosting_country=form.hosting_country.data or None,
                        action=form.action.data or None, removed_at=form.removed_at.data or None,
                        analyst=g.analyst.name)
     except ValueError as exc:  # VocabularyError, CaseworkError: the message names the value and the rule
-        return _page(report, 400, forms={number: form}, problem=f"URL {number} was not assessed: {exc}")
+        return _page(report, 400, forms={number: form}, problem=f"URL {number}: this assessment was not saved: {exc}")
     flash(f"URL {number} is assessed.")
     return redirect(url_for("reports.show", report_id=report_id) + f"#url-{number}")
 

@@ -102,7 +102,7 @@ def test_an_assessment_outside_the_vocabulary_is_refused(ana: Any, seeded: Seede
                                                           "u1-outcome": "baseline", "u1-hosting_country": "xx"})
     missing = ana.post(f"/reports/{report}/assess", data={"csrf_token": token, "url": "3", "u3-outcome": "baseline"})
     # THEN 400 pages that say what was wrong, and nothing is stored
-    assert bad.status_code == 400 and "URL 1 was not assessed" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "URL 1: this assessment was not saved" in bad.get_data(as_text=True)
     assert country.status_code == 400 and "hosting country" in country.get_data(as_text=True)
     assert missing.status_code == 400 and "no such URL" in missing.get_data(as_text=True)
     db = sqlite3.connect(seeded.db)
