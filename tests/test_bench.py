@@ -61,3 +61,16 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     # AND the table names the machine and every budget
     assert results["machine"]["cpu"] in proc.stdout and proc.stdout.count("budget") >= 1
     assert all(b["name"] in proc.stdout for b in results["budgets"])
+
+
+def test_budgets_are_the_shared_designs() -> None:
+    from bench.budgets import check_budgets
+
+    # GIVEN a cold start at 1.36× its floor and a drain at 1,000 reports/s where the floor is 1,085
+    results = {"function": {"ratio_cpu": 1.36}, "inbox": {"reports_per_s": 1000, "floor_per_s": 1085}}
+    # WHEN the budgets are judged
+    judged = {b["name"]: b for b in check_budgets(results)}
+    # THEN cold init is held to 1.4× and the drain to 0.9× of its floor (0.92 here), both met
+    cold, drain = judged["function: cold init / floor (CPU)"], judged["inbox: drain rate / receive-and-delete floor"]
+    assert (cold["limit"], cold["met"]) == (1.4, True)
+    assert (drain["value"], drain["limit"], drain["met"]) == (0.92, 0.9, True)
