@@ -47,7 +47,7 @@ class DrainStats:
     `already`: reports already stored (a redelivery), deleted again; `conflicts`: messages
     whose `report_id` is stored with other content, kept for an analyst then deleted;
     `unopened`: distinct messages left on the queue for the dead-letter queue, by reason in
-    `reasons` (``version``, ``size``, ``header``, ``sealed``, ``plaintext`` from
+    `reasons` (``version``, ``size``, ``header``, ``sealed``, ``plaintext``, ``clock`` from
     `reportal.inbox.guard`; ``store``: the store refused that one report; ``unexpected``:
     any other error while opening it); `not_deleted`: stored but the delete failed
     (they come back and are recognized); `queue_errors`: failed calls to SQS, retried.

@@ -12,6 +12,9 @@ so an attacker can seal valid envelopes. Every message therefore passes, in this
     JSON ≤ `MAX_DEPTH` levels (jiter, pydantic's parser, refuses
       deeper and NaN/Infinity), no key twice, envelope v1 exactly
       (`reportal.envelope.check_plaintext`)                            else ``plaintext``
+    `received_at` no later than the queue's own ``SentTimestamp``
+      plus `CLOCK_SKEW` (the function stamps a report, then sends it
+      within its 6 s deadline)                                         else ``clock``
 
 so no message costs more than a few milliseconds (docs/performance.md: ≤ 100 ms CPU), and
 every failure is a `Refused` carrying its reason, never another exception: the drain leaves
@@ -32,6 +35,8 @@ import base64
 import binascii
 import json
 import re
+import time
+from datetime import datetime, timezone
 from typing import Any
 
 import pyrage
@@ -41,7 +46,7 @@ from reportal.envelope import (
     ENVELOPE_VERSION, MAX_RECIPIENTS, SQS_MAX_MESSAGE_BYTES, VERSION_ATTRIBUTE, EnvelopeError, check_plaintext,
 )
 
-__all__ = ["MAX_DEPTH", "MAX_HEADER_BYTES", "MAX_STANZAS", "Refused", "check_age_header", "open_message",
+__all__ = ["CLOCK_SKEW_SECONDS", "MAX_DEPTH", "MAX_HEADER_BYTES", "MAX_STANZAS", "Refused", "check_age_header", "open_message",
            "parse_plaintext"]
 
 # rage adds one "grease" stanza to the recipients' X25519 stanzas (age's format invites it).
@@ -50,6 +55,12 @@ MAX_STANZAS = MAX_RECIPIENTS + 1
 # for a plugin's longer stanzas without letting the header grow unbounded.
 MAX_HEADER_BYTES = 16 * 1024
 MAX_DEPTH = 200  # jiter's fixed recursion limit; envelope v1 itself is 3 deep
+# How far a report's received_at may lie after the moment SQS accepted its message. SQS sets
+# SentTimestamp itself (epoch milliseconds; SQS API reference, ReceiveMessage,
+# MessageSystemAttributeNames), so a sender cannot forge it; the function's clock and SQS's
+# are both AWS-synchronised. A report dated in the future (9999) would otherwise sort last
+# for ever and never reach its retention period. A redrive only makes SentTimestamp later.
+CLOCK_SKEW_SECONDS = 600
 _INTRO = b"age-encryption.org/v1\n"
 _MAC_LINE = re.compile(rb"--- [A-Za-z0-9+/]{43}\n")
 _ARGUMENT = re.compile(rb"[\x21-\x7e]+\Z")
@@ -155,4 +166,19 @@ def open_message(message: dict[str, Any], identities: list) -> dict[str, Any]:
         plaintext = pyrage.decrypt(sealed, list(identities))
     except (pyrage.DecryptError, ValueError, TypeError):
         raise Refused("sealed") from None
-    return parse_plaintext(plaintext)
+    report = parse_plaintext(plaintext)
+    _check_clock(report["received_at"], message.get("Attributes"))
+    return report
+
+
+def _check_clock(received_at: str, attributes: Any) -> None:
+    """Refuse (``clock``) a `received_at` later than the message's ``SentTimestamp`` (or, for
+    a message without one, this machine's clock) plus `CLOCK_SKEW_SECONDS`."""
+    sent = attributes.get("SentTimestamp") if isinstance(attributes, dict) else None
+    try:
+        reference = int(sent) / 1000 if isinstance(sent, str) and sent.isascii() and sent.isdigit() else time.time()
+        received = datetime.strptime(received_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+    except (ValueError, OverflowError):
+        raise Refused("clock") from None
+    if received > reference + CLOCK_SKEW_SECONDS:
+        raise Refused("clock")

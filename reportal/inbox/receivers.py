@@ -91,7 +91,8 @@ class Receivers:
         while not self._stop.is_set():
             try:
                 answer = self._sqs.receive_message(QueueUrl=self._queue_url, MaxNumberOfMessages=BATCH,
-                                                   WaitTimeSeconds=self._wait, MessageAttributeNames=[VERSION_ATTRIBUTE])
+                                                   WaitTimeSeconds=self._wait, MessageAttributeNames=[VERSION_ATTRIBUTE],
+                                                   MessageSystemAttributeNames=["SentTimestamp"])
             except (BotoCoreError, ClientError) as exc:
                 if self._stop.is_set() or not self._put(exc) or self._once:
                     return

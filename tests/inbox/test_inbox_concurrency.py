@@ -47,8 +47,9 @@ class FakeSQS:
             self.calls_now -= 1
 
     def receive_message(self, QueueUrl: str, MaxNumberOfMessages: int, WaitTimeSeconds: int,
-                        MessageAttributeNames: list[str]) -> dict[str, Any]:
+                        MessageAttributeNames: list[str], MessageSystemAttributeNames: list[str]) -> dict[str, Any]:
         assert MaxNumberOfMessages == 10 and MessageAttributeNames == ["v"]
+        assert MessageSystemAttributeNames == ["SentTimestamp"]
         self._enter()
         try:
             time.sleep(self.latency)  # the network round trip (not synchronisation)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pyrage
@@ -12,7 +13,8 @@ import pytest
 
 from reportal.envelope import MAX_RECIPIENTS, EnvelopeError, load_identities, pad, parse_recipients, seal
 from reportal.inbox.drain import DrainStats, drain
-from reportal.inbox.guard import MAX_HEADER_BYTES, MAX_STANZAS, Refused, check_age_header, parse_plaintext
+from reportal.inbox.guard import (MAX_HEADER_BYTES, MAX_STANZAS, Refused, _check_clock, check_age_header,
+                                  parse_plaintext)
 from reportal.inbox.store import Store
 from tests.support import make_report, queue_counts, send_bodies
 
@@ -211,3 +213,37 @@ def test_real_headers_pass_up_to_the_most_recipients_the_function_seals_to() -> 
     assert check_age_header(_header(b"-> a\n" + b"A" * 64 + b"\n\n")) == 1  # a full line, then an empty one
     with pytest.raises(EnvelopeError, match="at most 63"):
         parse_recipients([str(pyrage.x25519.Identity.generate().to_public()) for _ in range(MAX_RECIPIENTS + 1)])
+
+
+def test_a_report_dated_after_the_queue_received_it_is_left_for_the_dead_letter_queue(
+        sqs, queue_url, identity_file, recipients, store) -> None:
+    # GIVEN a sealed report claiming to be received in 9999 (it would sort last for ever and
+    # never reach its retention period), one dated an hour after now, and two honest reports
+    future = [make_report(received_at="9999-12-31T23:59:59Z"),
+              make_report(received_at=(datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))]
+    honest = [make_report(1), make_report(2, received_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))]
+    send_bodies(sqs, queue_url, [seal(r, recipients) for r in (honest[0], *future, honest[1])])
+    # WHEN the drain runs
+    stats = _drain(sqs, queue_url, identity_file, store)
+    # THEN only the honest ones are stored; the two from the future stay, counted as "clock"
+    assert {r["report_id"] for r in store.list()} == {r["report_id"] for r in honest}
+    assert (stats.stored, stats.unopened, stats.reasons) == (2, 2, {"clock": 2})
+    assert queue_counts(sqs, queue_url) == (0, 2)
+
+
+@pytest.mark.parametrize(("sent", "received_at", "refused"), [
+    ("1764583200000", "2025-12-01T10:00:00Z", False),   # the same second
+    ("1764583200000", "2025-12-01T10:10:00Z", False),   # at the allowed skew
+    ("1764583200000", "2025-12-01T10:10:01Z", True),    # one second past it
+    ("1764583200000", "2025-01-01T00:00:00Z", False),   # long before: a redriven report
+    ("not-a-number", "9999-12-31T23:59:59Z", True),     # no usable SentTimestamp: this clock
+])
+def test_received_at_is_checked_against_the_queues_own_clock(sent: str, received_at: str, refused: bool) -> None:
+    # GIVEN a SentTimestamp (epoch ms, set by SQS) and a report's received_at
+    # WHEN the guard checks them THEN only a date more than the skew after it is refused
+    if refused:
+        with pytest.raises(Refused) as caught:
+            _check_clock(received_at, {"SentTimestamp": sent})
+        assert caught.value.reason == "clock"
+    else:
+        _check_clock(received_at, {"SentTimestamp": sent})
