@@ -181,6 +181,8 @@ hotline:
   name: Example Hotline
   url: https://hotline.example.org/
 """
+# The same, keeping emails 30 days and reports 365 (retention and purge tests).
+RETENTION_DEFAULTS = DEFAULTS + "retention:\n  email_days: 30\n  report_days: 365\n"
 
 # A valid portal; tests replace one line (or add some) to make one mistake.
 VALID = """\

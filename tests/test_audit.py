@@ -26,6 +26,17 @@ def _tamper(db: sqlite3.Connection, sql: str, *params: object) -> None:
     db.execute(sql, params)
 
 
+def _rewrite_entry_2_and_recompute(db) -> None:
+    """Change entry 2's target, then recompute every hash from it on (a chain that holds alone)."""
+    _tamper(db, "UPDATE audit SET target = 'other' WHERE seq = 2")
+    prev = db.execute("SELECT hash FROM audit WHERE seq = 1").fetchone()[0]
+    for row in db.execute("SELECT seq, at, actor, actor_kind, action, target, detail FROM audit"
+                          " WHERE seq >= 2 ORDER BY seq").fetchall():
+        digest = audit._hash(*row, prev)
+        db.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, digest, row[0]))
+        prev = digest
+
+
 def test_entries_chain_by_sha256_over_a_canonical_serialization(store) -> None:
     # GIVEN two entries
     first = store.record("alice", "login", "alice")
@@ -75,13 +86,7 @@ def test_a_recomputed_chain_is_caught_by_the_head_and_the_anchor_file(store, tmp
         f"{seq} {digest}" for seq, digest in store.db.execute("SELECT seq, hash FROM audit ORDER BY seq")]
     assert anchor.stat().st_mode & 0o777 == 0o600
     # WHEN someone rewrites entry 2 and recomputes every hash after it
-    _tamper(store.db, "UPDATE audit SET target = 'other' WHERE seq = 2")
-    prev = store.db.execute("SELECT hash FROM audit WHERE seq = 1").fetchone()[0]
-    for row in store.db.execute("SELECT seq, at, actor, actor_kind, action, target, detail FROM audit"
-                                " WHERE seq >= 2 ORDER BY seq").fetchall():
-        digest = audit._hash(*row, prev)
-        store.db.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, digest, row[0]))
-        prev = digest
+    _rewrite_entry_2_and_recompute(store.db)
     # THEN the chain alone holds, but not against the noted head nor the anchor file
     assert audit.verify(store.db) is None
     assert "not in the chain" in str(audit.verify(store.db, head=noted))
@@ -128,13 +133,7 @@ def test_a_recomputed_chain_does_not_pass_by_removing_or_emptying_the_anchor_fil
     for n in range(3):
         store.record("alice", "view-report", f"r{n}")
     anchor = tmp_path / "audit-head.log"
-    _tamper(store.db, "UPDATE audit SET target = 'other' WHERE seq = 2")
-    prev = store.db.execute("SELECT hash FROM audit WHERE seq = 1").fetchone()[0]
-    for row in store.db.execute("SELECT seq, at, actor, actor_kind, action, target, detail FROM audit"
-                                " WHERE seq >= 2 ORDER BY seq").fetchall():
-        digest = audit._hash(*row, prev)
-        store.db.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, digest, row[0]))
-        prev = digest
+    _rewrite_entry_2_and_recompute(store.db)
     # WHEN the anchor file is emptied, or removed THEN verify still refuses the chain
     anchor.write_text("")
     found = audit.verify(store.db, anchor_file=anchor)

@@ -13,17 +13,9 @@ from reportal import audit
 from reportal.cli import main
 from reportal.inbox.store import Store
 from reportal.stats.figures import Period, compute
+from tests.support import RETENTION_DEFAULTS as DEFAULTS
 from tests.support import ROOT
 
-DEFAULTS = """\
-base_url: https://report.example.org
-hotline:
-  name: Example Hotline
-  url: https://hotline.example.org/
-retention:
-  email_days: 30
-  report_days: 365
-"""
 
 
 def _ago(days: float) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from reportal.inbox.store import Store
-from tests.support import ROOT
+from tests.support import DEFAULTS, RETENTION_DEFAULTS, ROOT
 from tests.workbench.support import Seeded, cheap_hasher, csrf_of, login, seed
 
 OLD_ID = "d1b2c3d4e5f60718293a4b5c6d7e8f93"
@@ -98,9 +98,7 @@ def test_stats_page_states_each_portals_shorter_retention_from_the_validated_con
     # GIVEN a configuration whose defaults keep emails 30 days and reports 365, and bz keeps reports 200
     root = tmp_path / "root"
     (root / "sites").mkdir(parents=True)
-    (root / "sites" / "_defaults.yaml").write_text(
-        "base_url: https://report.example.org\nhotline:\n  name: Example Hotline\n  url: https://hotline.example.org/\n"
-        "retention:\n  email_days: 30\n  report_days: 365\n")
+    (root / "sites" / "_defaults.yaml").write_text(RETENTION_DEFAULTS)
     (root / "sites" / "bz.yaml").write_text("code: bz\nlanguages: [en]\nretention:\n  report_days: 200\n")
     (root / "sites" / "gy.yaml").write_text("code: gy\nlanguages: [en]\n")
     client = create_app(WorkbenchSettings(hasher=cheap_hasher(), root=root), lambda: Store(seeded.db)).test_client()
@@ -112,7 +110,5 @@ def test_stats_page_states_each_portals_shorter_retention_from_the_validated_con
     assert "<li>BZ: email addresses 30 days, reports 200 days</li>" in page
     assert "<li>GY:" not in page
     # AND a retention the config reader refuses is the same refusal here as in `reportal check`
-    (root / "sites" / "_defaults.yaml").write_text(
-        "base_url: https://report.example.org\nhotline:\n  name: Example Hotline\n  url: https://hotline.example.org/\n"
-        "retention:\n  email_days: 30\n  email_days: 31\n")
+    (root / "sites" / "_defaults.yaml").write_text(DEFAULTS + "retention:\n  email_days: 30\n  email_days: 31\n")
     assert "The portal configuration does not load here" in client.get("/stats").get_data(as_text=True)

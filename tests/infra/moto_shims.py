@@ -129,3 +129,16 @@ def install() -> None:
         })
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
+
+
+def upload_code(s3: Any, key: str, bucket: str = "code") -> None:
+    """Create `bucket` in moto's S3 and put a minimal function bundle (a zip holding one
+    handler) at `key`, for the backend stack's CodeBucket/CodeKey parameters."""
+    import io
+    import zipfile
+
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": s3.meta.region_name})
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w") as zf:
+        zf.writestr("handler.py", "def handler(event, context):\n    return {}\n")
+    s3.put_object(Bucket=bucket, Key=key, Body=bundle.getvalue())

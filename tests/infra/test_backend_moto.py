@@ -6,9 +6,7 @@ the alarms as real resources: those are pinned in test_templates.py and stood in
 from __future__ import annotations
 
 import ast
-import io
 import json
-import zipfile
 from typing import Any, Iterator
 
 import boto3
@@ -28,11 +26,7 @@ def stack() -> Iterator[dict[str, Any]]:
     moto_shims.install()
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket="code", CreateBucketConfiguration={"LocationConstraint": REGION})
-        bundle = io.BytesIO()
-        with zipfile.ZipFile(bundle, "w") as zf:
-            zf.writestr("handler.py", "def handler(event, context):\n    return {}\n")
-        s3.put_object(Bucket="code", Key="fn/abc.zip", Body=bundle.getvalue())
+        moto_shims.upload_code(s3, "fn/abc.zip")
         cfn = boto3.client("cloudformation", region_name=REGION)
         params = {"Recipients": "age1one,age1two", "OriginSecret": SECRET, "CodeBucket": "code",
                   "CodeKey": "fn/abc.zip", "ReservedConcurrency": "7", "LogRetentionDays": "14"}

@@ -3,8 +3,6 @@ dead letters, and nothing else; only the role (IAM Roles Anywhere) or the user (
 it. Alarms reach the alarm topic, which mails the address given to `reportal deploy`."""
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import Any
 
 import boto3
@@ -102,11 +100,7 @@ def test_moto_creates_the_inbox_user_with_only_the_policy() -> None:
     moto_shims.install()
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket="code", CreateBucketConfiguration={"LocationConstraint": REGION})
-        bundle = io.BytesIO()
-        with zipfile.ZipFile(bundle, "w") as zf:
-            zf.writestr("handler.py", "def handler(event, context):\n    return {}\n")
-        s3.put_object(Bucket="code", Key="fn.zip", Body=bundle.getvalue())
+        moto_shims.upload_code(s3, "fn.zip")
         cfn = boto3.client("cloudformation", region_name=REGION)
         params = {"Recipients": "age1one", "OriginSecret": "s" * 43, "CodeBucket": "code", "CodeKey": "fn.zip",
                   "InboxAccess": "iam-user"}

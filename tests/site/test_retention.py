@@ -9,17 +9,9 @@ import pytest
 from reportal.site.build import Paths, build
 from reportal.site.catalogs import load_translations
 from reportal.site.config import load_config
+from tests.support import RETENTION_DEFAULTS as DEFAULTS
 from tests.support import ROOT, problems_for
 
-DEFAULTS = """\
-base_url: https://report.example.org
-hotline:
-  name: Example Hotline
-  url: https://hotline.example.org/
-retention:
-  email_days: 30
-  report_days: 365
-"""
 PORTAL = "code: bz\nlanguages: [en, es]\n"
 
 
