@@ -52,8 +52,9 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	  else echo "please install:$$missing (sudo apt-get install --no-install-recommends$$missing)"; exit 1; fi; fi
 
-## browser-tools: axe-core and the Nu HTML checker (vnu.jar), pinned in tests/browser/package-lock.json
-## (--ignore-scripts: vnu-jar's postinstall would download a Java; Debian's is used instead)
+## browser-tools: axe-core, the Nu HTML checker (vnu.jar) and Lighthouse, pinned in tests/browser/package-lock.json
+## (--ignore-scripts: vnu-jar's postinstall would download a Java; Debian's is used instead; Lighthouse 13
+## asks for Node 22 and runs on Debian's Node 20, the engine warning silenced by --loglevel=error)
 BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
 $(BROWSER_TOOLS): tests/browser/package.json tests/browser/package-lock.json | system-deps
 	cd tests/browser && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
@@ -72,9 +73,9 @@ workbench-screenshots: $(STAMP) $(BROWSER_TOOLS)
 test: $(STAMP) system-deps $(BROWSER_TOOLS)
 	$(PY) -m pytest -q --hypothesis-profile=ci
 
-## bench: measure build, page weight, function and inbox against their floors (docs/performance.md);
-## prints one table, writes bench/results.json
-bench: $(STAMP)
+## bench: measure build, page weight, function, inbox and Lighthouse performance against their floors
+## (docs/performance.md); prints one table, writes bench/results.json
+bench: $(STAMP) system-deps $(BROWSER_TOOLS)
 	$(PY) -m bench
 
 ## messages: extract UI strings into translations/messages.pot and update every catalog

@@ -18,6 +18,7 @@ from bench.budgets import check_budgets, format_table
 from bench.build import measure_build, measure_versus_hugo
 from bench.function import measure_cold, measure_warm
 from bench.inbox import measure_inbox
+from bench.lighthouse import measure_lighthouse
 from bench.machine import describe
 from bench.weight import measure_weight
 from bench.stats import measure_stats
@@ -81,6 +82,8 @@ def run(quick: bool) -> dict[str, Any]:
             or function)
         _section(results, "attacks", lambda: measure_attacks(data_dir, 1 if quick else 3))
         _section(results, "inbox", lambda: measure_inbox(ROOT, data_dir, size["envelopes"], size["inbox_rounds"]))
+        if not quick:  # minutes of Chromium; quick mode only proves the rest runs
+            _section(results, "lighthouse", lambda: measure_lighthouse(ROOT))
         _section(results, "workbench", lambda: measure_workbench(
             size["workbench_reports"], size["workbench_samples"],
             then=lambda db: measure_stats(db, ROOT, size["stats_runs"])))

@@ -62,6 +62,9 @@ def check_budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
         Budget("stats: reportal stats over the seeded inbox, slowest run (CPU)",
                _get(results, "workbench", "stats_cli_cpu_s_max"), 1, "s", False),
     ]
+    if "lighthouse" in results:  # full runs only (bench/lighthouse.py)
+        budgets.append(Budget("Lighthouse performance, mobile, lowest page", _get(results, "lighthouse", "min_score"),
+                              0.95, "score", True))
     return [{**asdict(b), "met": b.met} for b in budgets]
 
 
@@ -155,6 +158,12 @@ def _rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
          f" compute alone {_n(wb.get('stats_compute_s'), 3)} s;"
          " every report assessed"),
     ]
+    lh = r.get("lighthouse")
+    if lh:  # one row per page: the score is printed, not gated in tests
+        for index, (path, score) in enumerate(lh["scores"].items()):
+            rows.append(("lighthouse" if index == 0 else "", f"performance, mobile, {path}", f"{score:.2f}", "", "",
+                         f"total blocking time {lh['tbt_ms'][path]:,} ms"
+                         + (f"; load average {lh['load_before']} before, {lh['load_after']} after" if index == 0 else "")))
     return rows
 
 

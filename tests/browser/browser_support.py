@@ -78,3 +78,38 @@ def inbox_report(root: Path, marker: str, timeout: float = 20.0) -> dict[str, An
     portal, lang, urls, kind, notes, referrer, email = found[0]
     return {"portal": portal, "lang": lang, "urls": json.loads(urls), "kind": kind,
             "notes": notes, "referrer": referrer, "email": email}
+
+
+# Lighthouse: tests/browser/lighthouse.mjs drives npm `lighthouse` (package.json) in one Debian
+# Chromium, page after page (mobile, simulated throttling, fresh storage for each page).
+LIGHTHOUSE_JS = Path(__file__).resolve().parent / "lighthouse.mjs"
+LIGHTHOUSE_CATEGORIES = ["accessibility", "best-practices", "seo"]  # gated by tests at 0.95
+LIGHTHOUSE_MIN = 0.95
+
+
+def lighthouse_paths(portals: list[Any]) -> list[str]:
+    """One report page and one thanks page per portal: the report page in the portal's last
+    language (Urdu on /pk/), the thanks page in its default language, so that together they
+    cover more languages and scripts. `portals`: `reportal.site.config.Portal`s."""
+    from reportal.site.pages import page_href, portal_languages
+
+    paths = []
+    for portal in sorted(portals, key=lambda p: p.code):
+        tags = portal_languages(portal)
+        paths += [page_href(portal.code, tags[-1], "report"), page_href(portal.code, tags[0], "thanks")]
+    return paths
+
+
+def run_lighthouse(base: str, paths: list[str], categories: list[str], timeout: float = 900) -> list[dict[str, Any]]:
+    """Lighthouse on `base` + each path, in order: [{"url", "scores": {category: 0..1}, "failing":
+    [{"id", "title", "score"}], "metrics": {...}, "warnings", "error"}]. Raises
+    `subprocess.CalledProcessError` (with Node's stderr) if the runner fails."""
+    import subprocess
+
+    from reportal.screenshots import CHROMIUM, CHROMIUM_ARGS
+
+    spec = {"chromium": str(CHROMIUM), "flags": CHROMIUM_ARGS, "categories": categories,
+            "urls": [base + path for path in paths]}
+    run = subprocess.run(["node", str(LIGHTHOUSE_JS)], input=json.dumps(spec), capture_output=True, text=True,
+                         timeout=timeout, check=True, cwd=LIGHTHOUSE_JS.parent)
+    return [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
