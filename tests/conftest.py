@@ -51,13 +51,13 @@ def identity_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def sqs(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A boto3 SQS client inside moto's in-process mock (its ReceiveMessage made atomic, as SQS's
-    is: the drain receives on several threads)."""
+    """A boto3 SQS client inside moto's in-process mock (its ReceiveMessage and DeleteMessage made
+    atomic, as SQS's are: the drain receives and deletes on several threads)."""
     from moto import mock_aws
 
-    from tests.support import atomic_moto_receive
+    from tests.support import atomic_moto_queue
 
-    atomic_moto_receive(monkeypatch)
+    atomic_moto_queue(monkeypatch)
     with mock_aws():
         import boto3
 

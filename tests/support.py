@@ -109,18 +109,26 @@ class StubQueue:
         return {"MessageId": f"m-{len(self.sent)}"}
 
 
-def atomic_moto_receive(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto's ReceiveMessage takes no lock: two concurrent calls can both find a message
-    visible and hand it out twice (seen with 4 receivers: a whole batch stored as "already"
-    and its older receipt handles then delete nothing). SQS never does this within the
-    visibility timeout. Each pass over the queue runs under one lock; the long poll waits
-    outside it, so receivers still overlap."""
+def atomic_moto_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's ReceiveMessage and DeleteMessage take no lock, and the drain calls both on several
+    threads (4 receivers, 4 delete threads):
+    - two concurrent receives can both find a message visible and hand it out twice (seen with
+      4 receivers: a whole batch stored as "already" and its older receipt handles then delete
+      nothing). SQS never does this within the visibility timeout.
+    - a delete rebuilds the queue's message list from the one it read and assigns it back, so
+      two concurrent deletes lose one another's update (seen: "20 stored, 10 deleted" after a
+      SIGTERM, every delete answered as successful; the 10 came back as in flight). SQS never
+      brings back a message whose delete succeeded.
+    Each pass over the queue and each delete run under one lock (a delete also under the queue's
+    own lock, which a send takes to append); the long poll waits outside it, so receivers still
+    overlap."""
     import threading
 
     import moto.sqs.models as sqs_models
 
     lock = threading.Lock()
     receive = sqs_models.SQSBackend.receive_message
+    delete = sqs_models.Queue.delete_message
 
     def atomic(self: Any, queue_name: str, count: int, wait_seconds_timeout: int, *args: Any, **kw: Any) -> list:
         deadline = time.monotonic() + wait_seconds_timeout
@@ -132,7 +140,12 @@ def atomic_moto_receive(monkeypatch: pytest.MonkeyPatch) -> None:
                 return result
             self.get_queue(queue_name).wait_for_messages(min(1.0, remaining))
 
+    def atomic_delete(self: Any, receipt_handle: str) -> None:
+        with lock, self._messages_lock:
+            delete(self, receipt_handle)
+
     monkeypatch.setattr(sqs_models.SQSBackend, "receive_message", atomic)
+    monkeypatch.setattr(sqs_models.Queue, "delete_message", atomic_delete)
 
 
 # The inbox ----------------------------------------------------------------------------------

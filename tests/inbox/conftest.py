@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.support import atomic_moto_receive
+from tests.support import atomic_moto_queue
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
     _fast_moto_clock(monkeypatch)
-    atomic_moto_receive(monkeypatch)
+    atomic_moto_queue(monkeypatch)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
