@@ -226,32 +226,6 @@ def test_receivers_must_be_at_least_one(identity_file, tmp_path) -> None:
         drain(FakeSQS([]), "q", load_identities(identity_file), store, receivers=0)
 
 
-def test_the_moto_queue_of_the_tests_never_brings_back_a_deleted_message(sqs) -> None:
-    """The drain tests count what is left on moto's queue; moto's own DeleteMessage rebuilds the
-    message list without a lock, so concurrent deletes undid one another (20 to 117 of 400
-    messages back after every delete answered success; once "20 stored, 10 deleted" in
-    test_cli_stops_cleanly_on_sigterm_mid_drain). tests.support.atomic_moto_queue serialises it."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from tests.support import queue_counts
-
-    # GIVEN 400 messages received in batches of 10
-    queue_url = sqs.create_queue(QueueName="deletes", Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
-    for _ in range(40):
-        sqs.send_message_batch(QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": "x"} for i in range(10)])
-    batches = []
-    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
-        batches.append([m["ReceiptHandle"] for m in messages])
-    # WHEN 8 threads delete them all at once
-    with ThreadPoolExecutor(8) as pool:
-        answers = list(pool.map(lambda handles: sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
-            {"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles)]), batches))
-    # THEN every delete succeeded and none of them comes back
-    assert sum(map(len, batches)) == 400
-    assert [a.get("Failed", []) for a in answers] == [[]] * 40
-    assert queue_counts(sqs, queue_url) == (0, 0)
-
-
 def test_cli_stops_cleanly_on_sigterm_mid_drain(moto_endpoint, identity_file, recipients, tmp_path) -> None:
     import boto3
 
