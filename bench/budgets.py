@@ -161,8 +161,9 @@ def _rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
     lh = r.get("lighthouse")
     if lh:  # one row per page: the score is printed, not gated in tests
         for index, (path, score) in enumerate(lh["scores"].items()):
-            rows.append(("lighthouse" if index == 0 else "", f"performance, mobile, {path}", f"{score:.2f}", "", "",
-                         f"total blocking time {lh['tbt_ms'][path]:,} ms"
+            rows.append(("lighthouse" if index == 0 else "", f"performance, mobile, {path}", _n(score, 2), "", "",
+                         f"total blocking time {_n(lh['tbt_ms'][path])} ms"
+                         + (f"; {lh['errors'][path]}" if path in lh.get("errors", {}) else "")
                          + (f"; load average {lh['load_before']} before, {lh['load_after']} after" if index == 0 else "")))
     return rows
 

@@ -41,9 +41,14 @@ def measure_lighthouse(root: Path) -> dict[str, Any]:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-    scores = {path: r["scores"]["performance"] for path, r in zip(paths, results)}
-    tbt = {path: round(r["metrics"]["total-blocking-time"]) for path, r in zip(paths, results)}
-    worst = min(scores, key=lambda p: (scores[p], p))
-    return {"pages": len(scores), "scores": scores, "tbt_ms": tbt, "min_score": scores[worst], "worst_page": worst,
-            "tbt_ms_max": max(tbt.values()), "load_before": load_before,
+    # A page Lighthouse could not measure (a runtime error such as NO_LCP) has no score: None,
+    # counted as the lowest, its error kept.
+    scores = {path: r["scores"].get("performance") for path, r in zip(paths, results)}
+    tbt = {path: r["metrics"].get("total-blocking-time") for path, r in zip(paths, results)}
+    errors = {path: r["error"] for path, r in zip(paths, results) if r.get("error")}
+    worst = min(scores, key=lambda p: (-1 if scores[p] is None else scores[p], p))
+    measured = [v for v in tbt.values() if v is not None]
+    return {"pages": len(scores), "scores": scores, "tbt_ms": {p: None if v is None else round(v) for p, v in tbt.items()},
+            "errors": errors, "min_score": scores[worst], "worst_page": worst,
+            "tbt_ms_max": round(max(measured)) if measured else None, "load_before": load_before,
             "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg())}

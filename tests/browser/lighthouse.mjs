@@ -43,8 +43,11 @@ const spec = await readStdin();
 const chrome = await chromeLauncher.launch({chromePath: spec.chromium, chromeFlags: spec.flags, logLevel: 'silent'});
 try {
   for (const url of spec.urls) {
-    const result = await lighthouse(url, {port: chrome.port, output: 'json', logLevel: 'error',
+    const run = () => lighthouse(url, {port: chrome.port, output: 'json', logLevel: 'error',
       onlyCategories: spec.categories});
+    let result = await run();
+    // A trace Lighthouse could not read (NO_NAVSTART on a loaded machine) is run once more.
+    if (result.lhr.runtimeError) result = await run();
     process.stdout.write(JSON.stringify(summary(result.lhr)) + '\n');
   }
 } finally {
