@@ -6,23 +6,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import html5lib
-import pytest
 
 from reportal.site.build import Paths, build
 from reportal.site.catalogs import catalog_path, load_translations
-from reportal.site.config import load_config
 from tests.support import DEFAULTS, FIXTURE_SITES, ROOT
 
 SM = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
 NS = {"h": "http://www.w3.org/1999/xhtml"}
 
-
-@pytest.fixture(scope="module", params=["sites", "tests/fixtures/sites"])
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    sites = ROOT / request.param
-    out = tmp_path_factory.mktemp("crawl")
-    build(Paths.under(ROOT, sites), out / "dist", out / "fn")
-    return {"dist": out / "dist", "portals": load_config(sites).portals}
 
 
 def _page(path: Path):  # noqa: ANN202 - an ElementTree element

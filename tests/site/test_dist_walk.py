@@ -7,24 +7,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import html5lib
-import pytest
 
-from reportal.site.build import Paths, build
 from reportal.site.catalogs import SOURCE_LANGUAGE, language, load_translations
-from reportal.site.config import load_config
 from reportal.site.pages import portal_languages
 from tests.support import ROOT, form_controls
 
 NS = {"h": "http://www.w3.org/1999/xhtml"}
 
-
-@pytest.fixture(scope="module", params=["sites", "tests/fixtures/sites"])
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """One build: its dist/ folder and the portals it holds."""
-    sites = ROOT / request.param
-    out = tmp_path_factory.mktemp("walk")
-    build(Paths.under(ROOT, sites), out / "dist", out / "fn")
-    return {"dist": out / "dist", "portals": load_config(sites).portals}
 
 
 def parse(path: Path):  # noqa: ANN201 - an ElementTree element
